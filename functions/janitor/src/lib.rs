@@ -1,0 +1,62 @@
+//! The janitor: deletes what has expired, a bounded batch at a time.
+//!
+//! Each batch locks its rows with `SKIP LOCKED`, so two runs at once share the work instead of
+//! waiting on each other, and a run can be repeated at will.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlx::PgPool;
+
+pub const DEFAULT_BATCH_SIZE: i64 = 1000;
+
+/// One kind of expired row: where it lives and when it counts as expired.
+struct Purge {
+    name: &'static str,
+    table: &'static str,
+    expired: &'static str,
+}
+
+/// Every purge the janitor runs. The SQL pieces are constants, never input.
+const PURGES: &[Purge] = &[Purge {
+    name: "mail_deliveries",
+    table: "mail_deliveries",
+    expired: "state = 'sent' AND sent_at < now() - interval '14 days'",
+}];
+
+/// How many rows each purge deleted.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct JanitorReport {
+    pub deleted: BTreeMap<&'static str, u64>,
+}
+
+pub async fn run(db: &PgPool, batch_size: i64) -> anyhow::Result<JanitorReport> {
+    let mut report = JanitorReport::default();
+    for purge in PURGES {
+        let deleted = purge_in_batches(db, purge, batch_size).await?;
+        report.deleted.insert(purge.name, deleted);
+    }
+    tracing::info!(deleted = ?report.deleted, "janitor run finished");
+    Ok(report)
+}
+
+async fn purge_in_batches(db: &PgPool, purge: &Purge, batch_size: i64) -> anyhow::Result<u64> {
+    let sql = format!(
+        "DELETE FROM {table} WHERE ctid = ANY(ARRAY(
+             SELECT ctid FROM {table} WHERE {expired} LIMIT $1 FOR UPDATE SKIP LOCKED))",
+        table = purge.table,
+        expired = purge.expired,
+    );
+    let mut total = 0;
+    loop {
+        let deleted = sqlx::query(&sql)
+            .bind(batch_size)
+            .execute(db)
+            .await?
+            .rows_affected();
+        total += deleted;
+        if deleted < batch_size as u64 {
+            return Ok(total);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The gateway's own settings.
+
+use std::{net::SocketAddr, time::Duration};
+
+use cinema_shared::config::{ConfigError, Env};
+
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// `GATEWAY_ADDR`: where the API listens.
+    pub addr: SocketAddr,
+    /// `JANITOR_INTERVAL_SECS`: how often the janitor runs (hourly on AWS).
+    pub janitor_interval: Duration,
+    /// `MAIL_POLL_WAIT_SECS`: SQS long-poll wait, as the Lambda SQS trigger uses.
+    pub mail_poll_wait_secs: i32,
+}
+
+impl GatewayConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let lookup = |name: &str| std::env::var(name).ok();
+        let env = Env(&lookup);
+        Ok(Self {
+            addr: env.parsed_or("GATEWAY_ADDR", SocketAddr::from(([127, 0, 0, 1], 3000)))?,
+            janitor_interval: Duration::from_secs(env.parsed_or("JANITOR_INTERVAL_SECS", 3600)?),
+            mail_poll_wait_secs: env.parsed_or("MAIL_POLL_WAIT_SECS", 10)?,
+        })
+    }
+}

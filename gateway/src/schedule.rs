@@ -1,0 +1,24 @@
+//! What the EventBridge schedule does: run the janitor on an interval.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::sync::watch;
+
+pub async fn run_janitor_every(
+    db: PgPool,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut ticks = tokio::time::interval(interval);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                if let Err(err) = cinema_janitor::run(&db, cinema_janitor::DEFAULT_BATCH_SIZE).await {
+                    tracing::warn!(error = ?err, "janitor run failed");
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}

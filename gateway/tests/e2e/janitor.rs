@@ -1,0 +1,49 @@
+//! The janitor deletes what expired, in bounded batches, and two runs at once share the work.
+
+use sqlx::PgPool;
+
+async fn insert_deliveries(db: &PgPool, prefix: &str, count: i32, sent_days_ago: i32) {
+    sqlx::query(
+        "INSERT INTO mail_deliveries (message_id, state, sent_at)
+         SELECT $1 || n, 'sent', now() - make_interval(days => $3)
+         FROM generate_series(1, $2) AS n",
+    )
+    .bind(prefix)
+    .bind(count)
+    .bind(sent_days_ago)
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+async fn count(db: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM mail_deliveries")
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn old_deliveries_are_purged_and_recent_ones_kept(db: PgPool) {
+    insert_deliveries(&db, "old-", 7, 30).await;
+    insert_deliveries(&db, "recent-", 3, 1).await;
+
+    let report = cinema_janitor::run(&db, 2).await.unwrap();
+    assert_eq!(report.deleted["mail_deliveries"], 7);
+    assert_eq!(count(&db).await, 3);
+
+    let again = cinema_janitor::run(&db, 2).await.unwrap();
+    assert_eq!(
+        again.deleted["mail_deliveries"], 0,
+        "a second run finds nothing"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn two_runs_at_once_delete_each_row_once(db: PgPool) {
+    insert_deliveries(&db, "old-", 500, 30).await;
+    let (a, b) = tokio::join!(cinema_janitor::run(&db, 10), cinema_janitor::run(&db, 10));
+    let total = a.unwrap().deleted["mail_deliveries"] + b.unwrap().deleted["mail_deliveries"];
+    assert_eq!(total, 500);
+    assert_eq!(count(&db).await, 0);
+}

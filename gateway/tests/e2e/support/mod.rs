@@ -1,0 +1,123 @@
+//! The end-to-end harness: the gateway's router on port 0 against a fresh database per test
+//! (`#[sqlx::test]`), a fresh SQS queue per test on the local SQS server, the local S3 server
+//! and the SMTP catcher. Tests talk to it over HTTP as a client would.
+//!
+//! Settings come from the environment `make test` exports (config/local.env).
+
+pub mod mail;
+
+use std::sync::Arc;
+
+use cinema_gateway::mail_pump::{MailPump, PumpReport};
+use cinema_mailer::{Mailer, MailerConfig};
+use cinema_shared::AppState;
+use reqwest::{Method, RequestBuilder};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+pub struct TestApp {
+    pub base_url: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub mailer: Arc<Mailer>,
+    pub pump: MailPump,
+}
+
+impl TestApp {
+    /// Starts the whole API on a free port over `db`, with a queue of its own.
+    pub async fn spawn(db: PgPool) -> Self {
+        let mut config = MailerConfig::from_env()
+            .expect("the test environment is incomplete: run the tests with `make test`");
+        let mut state = AppState::build(config.shared.clone(), db.clone()).await;
+        let queue_url = state
+            .mail
+            .client()
+            .create_queue()
+            .queue_name(format!("test-mail-{}", Uuid::new_v4()))
+            .send()
+            .await
+            .expect("the local SQS server does not answer: run `make up`")
+            .queue_url
+            .expect("queue url");
+        config.shared.mail_queue_url = queue_url.clone();
+        state = AppState::build(config.shared.clone(), db.clone()).await;
+        Self::serve(state, &config).await
+    }
+
+    /// Starts the API over an already built state (say, one whose database is down).
+    pub async fn serve(state: AppState, config: &MailerConfig) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let app = cinema_gateway::api(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let mailer = Arc::new(Mailer::new(config, state.db.clone()).expect("mailer"));
+        let pump = MailPump::new(
+            state.mail.client().clone(),
+            state.mail.queue_url(),
+            mailer.clone(),
+            0,
+        );
+        Self {
+            base_url,
+            http: reqwest::Client::new(),
+            state,
+            mailer,
+            pump,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base_url)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.request(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.request(Method::POST, path)
+    }
+
+    /// Does what the SQS trigger does until the queue is empty: every queued email goes through
+    /// the mailer to the SMTP catcher. Returns the reports of every poll.
+    pub async fn deliver_mail(&self) -> Vec<PumpReport> {
+        let mut reports = Vec::new();
+        loop {
+            let report = self.pump.pump_once().await.expect("polling the mail queue");
+            if report.received == 0 {
+                return reports;
+            }
+            let all_failed = report.deleted == 0;
+            reports.push(report);
+            if all_failed {
+                return reports;
+            }
+        }
+    }
+}
+
+/// A unique address per test, so tests sharing the catcher never read each other's mail.
+pub fn unique_email(label: &str) -> String {
+    format!("{label}-{}@example.com", Uuid::new_v4().simple())
+}
+
+/// The body of a problem+json answer, after checking its content type and status.
+pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: serde_json::Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["type"].is_string() && body["detail"].is_string());
+    body
+}

@@ -1,0 +1,181 @@
+//! Typed configuration read from the environment.
+//!
+//! Every setting is named after its variable; a missing or malformed one fails at start with a
+//! message naming it. Secrets are wrapped in [`SecretString`] so they never reach a log line.
+
+use std::{fmt::Display, str::FromStr, time::Duration};
+
+use secrecy::SecretString;
+
+/// A setting that is missing or cannot be parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing required setting {0}")]
+    Missing(&'static str),
+    #[error("setting {name} is malformed: {reason}")]
+    Malformed { name: &'static str, reason: String },
+}
+
+/// Settings shared by every HTTP function and the local gateway.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: contains the password, hence secret.
+    pub database_url: SecretString,
+    /// `DATABASE_MAX_CONNECTIONS`: small on Lambda, one container serves one request at a time.
+    pub database_max_connections: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT_SECS`: how long a request waits for a connection.
+    pub database_acquire_timeout: Duration,
+    /// `MAIL_QUEUE_URL`: the SQS queue the mailer consumes.
+    pub mail_queue_url: String,
+    /// `MEDIA_BUCKET`: avatars, posters and movie files.
+    pub media_bucket: String,
+    /// `S3_FORCE_PATH_STYLE`: local S3 servers need path-style addressing.
+    pub s3_force_path_style: bool,
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call the API from a browser.
+    pub cors_allowed_origins: Vec<String>,
+    /// `BODY_LIMIT_BYTES`: the largest request body accepted.
+    pub body_limit_bytes: usize,
+    /// `FRONTEND_URL`: where links in emails point.
+    pub frontend_url: String,
+}
+
+impl Config {
+    /// Reads every setting from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads every setting through `lookup`, so tests can supply their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+        Ok(Self {
+            database_url: SecretString::from(env.required("DATABASE_URL")?),
+            database_max_connections: env.parsed_or("DATABASE_MAX_CONNECTIONS", 2)?,
+            database_acquire_timeout: Duration::from_secs(
+                env.parsed_or("DATABASE_ACQUIRE_TIMEOUT_SECS", 5)?,
+            ),
+            mail_queue_url: env.required("MAIL_QUEUE_URL")?,
+            media_bucket: env.required("MEDIA_BUCKET")?,
+            s3_force_path_style: env.parsed_or("S3_FORCE_PATH_STYLE", false)?,
+            cors_allowed_origins: env
+                .optional("CORS_ALLOWED_ORIGINS")
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|origin| !origin.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            body_limit_bytes: env.parsed_or("BODY_LIMIT_BYTES", 256 * 1024)?,
+            frontend_url: env
+                .optional("FRONTEND_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:5173".to_owned()),
+        })
+    }
+}
+
+/// A typed view over an environment lookup; shared with the other config structs of the
+/// workspace (the mailer's, the gateway's).
+pub struct Env<'a>(pub &'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    /// The value, trimmed; an empty value counts as unset.
+    pub fn optional(&self, name: &'static str) -> Option<String> {
+        (self.0)(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.optional(name).ok_or(ConfigError::Missing(name))
+    }
+
+    pub fn parsed_or<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|err: T::Err| ConfigError::Malformed {
+                name,
+                reason: err.to_string(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const MINIMAL: &[(&str, &str)] = &[
+        ("DATABASE_URL", "postgres://cinema:hunter2@db/cinema"),
+        ("MAIL_QUEUE_URL", "http://sqs/queue/mail"),
+        ("MEDIA_BUCKET", "media"),
+    ];
+
+    #[test]
+    fn reads_required_settings_and_applies_defaults() {
+        let config = Config::from_lookup(lookup(MINIMAL)).unwrap();
+        assert_eq!(config.media_bucket, "media");
+        assert_eq!(config.database_max_connections, 2);
+        assert!(config.cors_allowed_origins.is_empty());
+        assert_eq!(
+            config.database_url.expose_secret(),
+            "postgres://cinema:hunter2@db/cinema"
+        );
+    }
+
+    #[test]
+    fn a_missing_setting_is_named() {
+        let err = Config::from_lookup(lookup(&MINIMAL[1..])).unwrap_err();
+        assert_eq!(err.to_string(), "missing required setting DATABASE_URL");
+    }
+
+    #[test]
+    fn a_malformed_setting_is_named() {
+        let mut pairs = MINIMAL.to_vec();
+        pairs.push(("DATABASE_MAX_CONNECTIONS", "many"));
+        let err = Config::from_lookup(lookup(&pairs)).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("setting DATABASE_MAX_CONNECTIONS is malformed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_database_password_never_prints() {
+        let config = Config::from_lookup(lookup(MINIMAL)).unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+    }
+
+    #[test]
+    fn cors_origins_are_split_and_trimmed() {
+        let mut pairs = MINIMAL.to_vec();
+        pairs.push((
+            "CORS_ALLOWED_ORIGINS",
+            " https://a.example , https://b.example,",
+        ));
+        let config = Config::from_lookup(lookup(&pairs)).unwrap();
+        assert_eq!(
+            config.cors_allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+    }
+}

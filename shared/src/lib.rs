@@ -1,0 +1,20 @@
+//! The common crate every Cinema function stands on.
+//!
+//! Each module has one job; a function crate builds an axum `Router<AppState>` and hands it to
+//! [`runtime::run_http_function`] (on Lambda) or the local gateway merges them all.
+
+pub mod aws;
+pub mod config;
+pub mod db;
+pub mod email;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod pagination;
+pub mod runtime;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+
+pub use error::{ApiError, ApiResult};
+pub use state::AppState;

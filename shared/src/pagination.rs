@@ -1,0 +1,131 @@
+//! Page requests and paged answers, the same for every list of the API.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, FieldError};
+
+pub const DEFAULT_PER_PAGE: u32 = 20;
+pub const MAX_PER_PAGE: u32 = 100;
+
+/// `page` (from 1) and `per_page` (1 to 100). Embed with `#[serde(flatten)]` in a list's query.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct PageRequest {
+    #[serde(default = "first_page")]
+    pub page: i64,
+    #[serde(default = "default_per_page")]
+    pub per_page: i64,
+}
+
+fn first_page() -> i64 {
+    1
+}
+
+fn default_per_page() -> i64 {
+    DEFAULT_PER_PAGE.into()
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self {
+            page: first_page(),
+            per_page: default_per_page(),
+        }
+    }
+}
+
+impl PageRequest {
+    /// Checks the ranges; call before using [`Self::limit`] and [`Self::offset`].
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Vec::new();
+        if self.page < 1 {
+            errors.push(FieldError::new("page", "must be 1 or more"));
+        }
+        if !(1..=i64::from(MAX_PER_PAGE)).contains(&self.per_page) {
+            errors.push(FieldError::new(
+                "per_page",
+                format!("must be between 1 and {MAX_PER_PAGE}"),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(errors))
+        }
+    }
+
+    pub fn limit(&self) -> i64 {
+        self.per_page
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+}
+
+/// `{items, page, per_page, total, pages}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    pub pages: i64,
+}
+
+impl<T> Page<T> {
+    pub fn new(items: Vec<T>, request: PageRequest, total: i64) -> Self {
+        let pages = if total == 0 {
+            0
+        } else {
+            (total + request.per_page - 1) / request.per_page
+        };
+        Self {
+            items,
+            page: request.page,
+            per_page: request.per_page,
+            total,
+            pages,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_follow_pages() {
+        let request = PageRequest {
+            page: 3,
+            per_page: 25,
+        };
+        request.validate().unwrap();
+        assert_eq!((request.limit(), request.offset()), (25, 50));
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_field() {
+        let err = PageRequest {
+            page: 0,
+            per_page: 101,
+        }
+        .validate()
+        .unwrap_err();
+        let ApiError::Validation(errors) = err else {
+            panic!("expected validation")
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["page", "per_page"]);
+    }
+
+    #[test]
+    fn pages_round_up_and_empty_has_none() {
+        let request = PageRequest {
+            page: 1,
+            per_page: 20,
+        };
+        assert_eq!(Page::<u8>::new(vec![], request, 41).pages, 3);
+        assert_eq!(Page::<u8>::new(vec![], request, 40).pages, 2);
+        assert_eq!(Page::<u8>::new(vec![], request, 0).pages, 0);
+    }
+}

@@ -1,0 +1,40 @@
+//! What every handler can reach: built once per process, cloned cheaply per request.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::{aws, config::Config, db, email::EmailQueue, storage::Storage};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<Config>,
+    pub mail: EmailQueue,
+    pub storage: Storage,
+}
+
+impl AppState {
+    /// Reads the configuration from the environment and builds every client.
+    pub async fn from_env() -> anyhow::Result<Self> {
+        let config = Config::from_env()?;
+        let db = db::lazy_pool(&config)?;
+        Ok(Self::build(config, db).await)
+    }
+
+    /// Builds the AWS clients for `config` around an existing pool.
+    pub async fn build(config: Config, db: PgPool) -> Self {
+        let sdk = aws::load_sdk_config().await;
+        let mail = EmailQueue::new(aws::sqs_client(&sdk), config.mail_queue_url.clone());
+        let storage = Storage::new(
+            aws::s3_client(&sdk, config.s3_force_path_style),
+            config.media_bucket.clone(),
+        );
+        Self {
+            db,
+            config: Arc::new(config),
+            mail,
+            storage,
+        }
+    }
+}

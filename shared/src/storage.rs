@@ -1,0 +1,91 @@
+//! Files live in S3 and never pass through a function body: clients get presigned URLs.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A presigned request a client can make straight to S3 until `expires_at`, sending `headers`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PresignedUrl {
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+    /// Headers the signature covers; the client must send them exactly.
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Storage {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl Storage {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+
+    /// A PUT whose signature fixes the object's content type and length, so S3 itself refuses
+    /// any other file.
+    pub async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: i64,
+        ttl: Duration,
+    ) -> anyhow::Result<PresignedUrl> {
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(content_length)
+            .presigned(presigning(ttl)?)
+            .await
+            .context("presigning an upload")?;
+        Ok(to_url(&request, ttl))
+    }
+
+    /// A GET of an object that works until it expires.
+    pub async fn presign_get(&self, key: &str, ttl: Duration) -> anyhow::Result<PresignedUrl> {
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(presigning(ttl)?)
+            .await
+            .context("presigning a download")?;
+        Ok(to_url(&request, ttl))
+    }
+}
+
+fn presigning(ttl: Duration) -> anyhow::Result<PresigningConfig> {
+    PresigningConfig::expires_in(ttl).context("presigning lifetime")
+}
+
+fn to_url(request: &PresignedRequest, ttl: Duration) -> PresignedUrl {
+    let expires_at = Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default();
+    PresignedUrl {
+        url: request.uri().to_owned(),
+        expires_at,
+        headers: request
+            .headers()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+    }
+}
