@@ -37,7 +37,21 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// `FRONTEND_URL`: where links in emails point.
     pub frontend_url: String,
+    /// `JWT_SECRET` (at least 32 bytes), `JWT_ISSUER`, `JWT_AUDIENCE`, `ACCESS_TOKEN_TTL_SECS`.
+    pub jwt: JwtConfig,
 }
+
+/// How access tokens are signed and checked.
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    pub secret: SecretString,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+}
+
+/// HS256 wants a key at least as long as its hash.
+const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Config {
     /// Reads every setting from the process environment.
@@ -71,6 +85,23 @@ impl Config {
             frontend_url: env
                 .optional("FRONTEND_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:5173".to_owned()),
+            jwt: JwtConfig {
+                secret: {
+                    let secret = env.required("JWT_SECRET")?;
+                    if secret.len() < MIN_JWT_SECRET_BYTES {
+                        return Err(ConfigError::Malformed {
+                            name: "JWT_SECRET",
+                            reason: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
+                        });
+                    }
+                    SecretString::from(secret)
+                },
+                issuer: env.optional("JWT_ISSUER").unwrap_or_else(|| "cinema".to_owned()),
+                audience: env
+                    .optional("JWT_AUDIENCE")
+                    .unwrap_or_else(|| "cinema-api".to_owned()),
+                access_ttl: Duration::from_secs(env.parsed_or("ACCESS_TOKEN_TTL_SECS", 900)?),
+            },
         })
     }
 }
@@ -126,6 +157,7 @@ mod tests {
         ("DATABASE_URL", "postgres://cinema:hunter2@db/cinema"),
         ("MAIL_QUEUE_URL", "http://sqs/queue/mail"),
         ("MEDIA_BUCKET", "media"),
+        ("JWT_SECRET", "a-test-secret-that-is-long-enough-0123"),
     ];
 
     #[test]
@@ -163,6 +195,15 @@ mod tests {
         let config = Config::from_lookup(lookup(MINIMAL)).unwrap();
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused() {
+        let mut pairs = MINIMAL.to_vec();
+        pairs.retain(|(name, _)| *name != "JWT_SECRET");
+        pairs.push(("JWT_SECRET", "short"));
+        let err = Config::from_lookup(lookup(&pairs)).unwrap_err();
+        assert!(err.to_string().contains("JWT_SECRET"), "{err}");
     }
 
     #[test]

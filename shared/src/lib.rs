@@ -3,6 +3,7 @@
 //! Each module has one job; a function crate builds an axum `Router<AppState>` and hands it to
 //! [`runtime::run_http_function`] (on Lambda) or the local gateway merges them all.
 
+pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod db;
@@ -11,10 +12,12 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod pagination;
+pub mod password;
 pub mod runtime;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod tokens;
 
 pub use error::{ApiError, ApiResult};
 pub use state::AppState;

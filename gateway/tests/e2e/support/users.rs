@@ -1,0 +1,59 @@
+//! Users made straight in the database, for tests whose subject is not sign-up itself.
+
+use cinema_shared::{
+    auth::{Role, issue_access_token},
+    password,
+};
+use std::sync::LazyLock;
+use uuid::Uuid;
+
+use super::{TestApp, unique_email};
+
+/// The password every made user has.
+pub const PASSWORD: &str = "Test-Passw0rd!";
+
+/// Hashing is slow by design: hash the shared password once per test process.
+static PASSWORD_HASH: LazyLock<String> =
+    LazyLock::new(|| password::hash_blocking(PASSWORD).expect("hash"));
+
+/// An active user with an access token.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub token: String,
+}
+
+impl TestUser {
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+}
+
+impl TestApp {
+    /// An active user of `role`, with a profile and a valid access token.
+    pub async fn make_user(&self, role: Role) -> TestUser {
+        let email = unique_email(role.as_str());
+        let id: Uuid = sqlx::query_scalar(
+            "WITH made AS (
+                 INSERT INTO users (email, password_hash, role, is_active)
+                 VALUES ($1, $2, $3, true) RETURNING id)
+             INSERT INTO profiles (user_id) SELECT id FROM made RETURNING user_id",
+        )
+        .bind(&email)
+        .bind(PASSWORD_HASH.as_str())
+        .bind(role.as_str())
+        .fetch_one(&self.state.db)
+        .await
+        .expect("insert user");
+        let (token, _) = issue_access_token(&self.state.config.jwt, id, role, Uuid::new_v4())
+            .expect("token");
+        TestUser {
+            id,
+            email,
+            role,
+            token,
+        }
+    }
+}
