@@ -139,8 +139,9 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer_token(parts)
-            .ok_or_else(|| ApiError::Unauthorized(format!("authentication required: {SIGN_IN_HINT}")))??;
+        let token = bearer_token(parts).ok_or_else(|| {
+            ApiError::Unauthorized(format!("authentication required: {SIGN_IN_HINT}"))
+        })??;
         let claims = verify_access_token(&state.config.jwt, token)?;
         Ok(Self {
             id: claims.sub,
@@ -232,7 +233,10 @@ mod tests {
         let (token, ttl) = issue_access_token(&jwt(), user, Role::Moderator, session).unwrap();
         assert_eq!(ttl.as_secs(), 900);
         let claims = verify_access_token(&jwt(), &token).unwrap();
-        assert_eq!((claims.sub, claims.role, claims.sid), (user, Role::Moderator, session));
+        assert_eq!(
+            (claims.sub, claims.role, claims.sid),
+            (user, Role::Moderator, session)
+        );
     }
 
     #[test]

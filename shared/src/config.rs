@@ -96,7 +96,9 @@ impl Config {
                     }
                     SecretString::from(secret)
                 },
-                issuer: env.optional("JWT_ISSUER").unwrap_or_else(|| "cinema".to_owned()),
+                issuer: env
+                    .optional("JWT_ISSUER")
+                    .unwrap_or_else(|| "cinema".to_owned()),
                 audience: env
                     .optional("JWT_AUDIENCE")
                     .unwrap_or_else(|| "cinema-api".to_owned()),

@@ -38,6 +38,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// A 401 that asks for HTTP Basic credentials (the API docs) rather than a bearer token.
+    #[error("unauthorized: {0}")]
+    BasicAuthRequired(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("not found: {0}")]
@@ -79,7 +82,7 @@ impl ApiError {
         match self {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::BasicAuthRequired(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -97,7 +100,7 @@ impl ApiError {
         match self {
             Self::Validation(_) => "/problems/validation-error",
             Self::BadRequest(_) => "/problems/bad-request",
-            Self::Unauthorized(_) => "/problems/unauthorized",
+            Self::Unauthorized(_) | Self::BasicAuthRequired(_) => "/problems/unauthorized",
             Self::Forbidden(_) => "/problems/forbidden",
             Self::NotFound(_) => "/problems/not-found",
             Self::MethodNotAllowed => "/problems/method-not-allowed",
@@ -118,6 +121,7 @@ impl ApiError {
             },
             Self::BadRequest(detail)
             | Self::Unauthorized(detail)
+            | Self::BasicAuthRequired(detail)
             | Self::Forbidden(detail)
             | Self::NotFound(detail)
             | Self::PayloadTooLarge(detail)
@@ -171,6 +175,12 @@ impl IntoResponse for ApiError {
         match self {
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::BasicAuthRequired(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"Cinema API\", charset=\"UTF-8\""),
+                );
             }
             Self::TooManyRequests { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

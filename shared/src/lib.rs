@@ -11,6 +11,7 @@ pub mod email;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod openapi;
 pub mod pagination;
 pub mod password;
 pub mod runtime;

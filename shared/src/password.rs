@@ -35,7 +35,11 @@ pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
 
 pub fn verify_blocking(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            hasher()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -83,7 +87,10 @@ pub fn check_strength(field: &str, password: &str) -> Result<(), ApiError> {
     if !password.chars().any(|c| c.is_ascii_digit()) {
         broken.push("must contain a digit".to_owned());
     }
-    if !password.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
+    if !password
+        .chars()
+        .any(|c| !c.is_alphanumeric() && !c.is_whitespace())
+    {
         broken.push("must contain a special character".to_owned());
     }
     if broken.is_empty() {
@@ -105,7 +112,10 @@ mod tests {
     #[test]
     fn a_hash_verifies_only_its_password_and_is_argon2id() {
         let hash = hash_blocking("Correct-Horse-9").unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_blocking("Correct-Horse-9", &hash));
         assert!(!verify_blocking("correct-horse-9", &hash));
         assert!(!verify_blocking("Correct-Horse-9", "not a hash"));

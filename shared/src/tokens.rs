@@ -31,7 +31,10 @@ mod tests {
         let (b, _) = generate();
         assert_ne!(a, b);
         assert_eq!(a.len(), 43);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_eq!(digest_a, digest(&a));
         assert_ne!(digest_a, a.as_bytes());
     }

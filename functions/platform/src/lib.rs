@@ -1,13 +1,27 @@
-//! Health and the API description.
+//! Health and the API description: `/health`, `/openapi.json` and `/docs`.
 
+mod docs;
 mod health;
 
-use axum::{Router, routing::get};
-use cinema_shared::{AppState, http::API_PREFIX};
+use axum::Router;
+use cinema_shared::{AppState, openapi};
+use utoipa::openapi::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// The group's routes, under the API prefix.
+/// The group's routes with their OpenAPI descriptions.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::health))
+        .routes(routes!(docs::openapi_json))
+        .routes(routes!(docs::docs_page))
+}
+
+/// The group's routes, ready to serve.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(&format!("{API_PREFIX}/health"), get(health::health))
-        .with_state(state)
+    openapi::into_router(api(), state)
+}
+
+/// The whole API's description: every group's routes, as served by `/openapi.json`.
+pub fn document() -> OpenApi {
+    docs::whole_api()
 }

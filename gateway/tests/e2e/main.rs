@@ -2,6 +2,7 @@
 
 mod support;
 
+mod docs;
 mod health;
 mod janitor;
 mod mail;

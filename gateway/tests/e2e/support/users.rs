@@ -47,8 +47,8 @@ impl TestApp {
         .fetch_one(&self.state.db)
         .await
         .expect("insert user");
-        let (token, _) = issue_access_token(&self.state.config.jwt, id, role, Uuid::new_v4())
-            .expect("token");
+        let (token, _) =
+            issue_access_token(&self.state.config.jwt, id, role, Uuid::new_v4()).expect("token");
         TestUser {
             id,
             email,

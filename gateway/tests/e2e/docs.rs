@@ -1,0 +1,80 @@
+//! The API description is served to active accounts over HTTP Basic.
+
+use cinema_shared::auth::Role;
+use sqlx::PgPool;
+
+use crate::support::{TestApp, problem, users::PASSWORD};
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_openapi_document_needs_an_active_account(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let user = app.make_user(Role::User).await;
+
+    let anonymous = app.get("/openapi.json").send().await.unwrap();
+    assert!(
+        anonymous.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    problem(anonymous, 401).await;
+
+    let wrong = app
+        .get("/openapi.json")
+        .basic_auth(&user.email, Some("Wrong-Passw0rd!"))
+        .send()
+        .await
+        .unwrap();
+    problem(wrong, 401).await;
+
+    sqlx::query("UPDATE users SET is_active = false WHERE id = $1")
+        .bind(user.id)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let inactive = app
+        .get("/openapi.json")
+        .basic_auth(&user.email, Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    problem(inactive, 401).await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_openapi_document_describes_the_routes(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let user = app.make_user(Role::User).await;
+    let response = app
+        .get("/openapi.json")
+        .basic_auth(user.email.to_uppercase(), Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let doc: serde_json::Value = response.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in ["/api/v1/health", "/api/v1/openapi.json", "/api/v1/docs"] {
+        assert!(
+            doc["paths"][path]["get"].is_object(),
+            "{path} is not described"
+        );
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+
+    let page = app
+        .get("/docs")
+        .basic_auth(&user.email, Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text().await.unwrap().contains("Cinema API"));
+}

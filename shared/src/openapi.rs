@@ -1,0 +1,77 @@
+//! The OpenAPI side of routing. Every route is registered through `utoipa_axum`'s
+//! `OpenApiRouter`, so the served document is built from the routes that exist and cannot drift
+//! from them.
+
+use axum::Router;
+use serde::Serialize;
+use utoipa::{
+    Modify, ToSchema,
+    openapi::{
+        OpenApi,
+        security::{Http, HttpAuthScheme, SecurityScheme},
+    },
+};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// The name of the bearer security scheme, for `security(("bearer" = []))` on a path.
+pub const BEARER: &str = "bearer";
+/// The name of the HTTP Basic scheme (the API docs).
+pub const BASIC: &str = "basic";
+
+/// An RFC 9457 problem, as every error of the API is shaped.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemSchema {
+    #[schema(example = "/problems/validation-error")]
+    pub r#type: String,
+    #[schema(example = "Unprocessable Entity")]
+    pub title: String,
+    #[schema(example = 422)]
+    pub status: u16,
+    #[schema(example = "email: must be an email address")]
+    pub detail: String,
+    /// Present on validation errors: one entry per invalid field.
+    pub errors: Option<Vec<FieldErrorSchema>>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = FieldError)]
+pub struct FieldErrorSchema {
+    pub field: String,
+    pub message: String,
+}
+
+/// Adds the security schemes every group's document refers to.
+pub struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                utoipa::openapi::security::HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            BASIC,
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
+    }
+}
+
+/// The routes of a group as a plain router over `state`.
+pub fn into_router(api: OpenApiRouter<AppState>, state: AppState) -> Router {
+    let (router, _) = api.split_for_parts();
+    router.with_state(state)
+}
+
+/// The document of a group's routes.
+pub fn into_document(api: OpenApiRouter<AppState>) -> OpenApi {
+    api.split_for_parts().1
+}
