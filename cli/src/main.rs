@@ -1,5 +1,6 @@
 //! `cinema`: the operator's commands. Each reads the same environment as the functions.
 
+mod admin;
 mod provision;
 
 use cinema_shared::{aws, config::Config, db};
@@ -19,6 +20,12 @@ enum Command {
     /// Create the media bucket, the mail queue and its dead-letter queue if they are missing
     /// (local clouds; on AWS the SAM stack owns them).
     Provision,
+    /// Make an account an active admin, creating it if needed. The password comes from
+    /// CINEMA_ADMIN_PASSWORD or the first line of standard input.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[tokio::main]
@@ -44,6 +51,9 @@ async fn main() -> anyhow::Result<()> {
                 "bucket {} and queue {} ready",
                 config.media_bucket, config.mail_queue_url
             );
+        }
+        Command::CreateAdmin { email } => {
+            admin::create_admin(&db::lazy_pool(&config)?, &email).await?;
         }
     }
     Ok(())

@@ -35,13 +35,16 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", gateway.addr))?;
     tracing::info!(addr = %gateway.addr, "Cinema API listening on http://{}/api/v1", gateway.addr);
-    axum::serve(listener, cinema_gateway::api(state))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down");
-            let _ = shutdown_tx.send(true);
-        })
-        .await?;
+    axum::serve(
+        listener,
+        cinema_gateway::api(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = shutdown_tx.send(true);
+    })
+    .await?;
     let _ = tokio::join!(pump_task, janitor_task);
     Ok(())
 }

@@ -14,7 +14,19 @@ use uuid::Uuid;
 use crate::{config::JwtConfig, error::ApiError, state::AppState};
 
 /// `user` < `moderator` < `admin`: a higher role has every right of a lower one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,

@@ -39,6 +39,28 @@ pub struct Config {
     pub frontend_url: String,
     /// `JWT_SECRET` (at least 32 bytes), `JWT_ISSUER`, `JWT_AUDIENCE`, `ACCESS_TOKEN_TTL_SECS`.
     pub jwt: JwtConfig,
+    /// Token lifetimes and rate limits of the accounts rules.
+    pub accounts: AccountPolicy,
+}
+
+/// The numbers of the accounts rules, each configurable.
+#[derive(Debug, Clone)]
+pub struct AccountPolicy {
+    /// `ACTIVATION_TOKEN_TTL_SECS` (24 h)
+    pub activation_ttl: Duration,
+    /// `RESET_TOKEN_TTL_SECS` (1 h)
+    pub reset_ttl: Duration,
+    /// `REFRESH_TOKEN_TTL_SECS` (7 days)
+    pub refresh_ttl: Duration,
+    /// `RATE_LIMIT_WINDOW_SECS` (15 min): the window every limit below counts in.
+    pub rate_window: Duration,
+    /// `LOGIN_LIMIT_PER_EMAIL` (10) and `LOGIN_LIMIT_PER_CLIENT` (50) attempts per window.
+    pub login_per_email: u32,
+    pub login_per_client: u32,
+    /// `EMAIL_LIMIT_PER_EMAIL` (3) and `EMAIL_LIMIT_PER_CLIENT` (20): resend and forgot-password
+    /// requests per window.
+    pub email_per_email: u32,
+    pub email_per_client: u32,
 }
 
 /// How access tokens are signed and checked.
@@ -103,6 +125,20 @@ impl Config {
                     .optional("JWT_AUDIENCE")
                     .unwrap_or_else(|| "cinema-api".to_owned()),
                 access_ttl: Duration::from_secs(env.parsed_or("ACCESS_TOKEN_TTL_SECS", 900)?),
+            },
+            accounts: AccountPolicy {
+                activation_ttl: Duration::from_secs(
+                    env.parsed_or("ACTIVATION_TOKEN_TTL_SECS", 24 * 3600)?,
+                ),
+                reset_ttl: Duration::from_secs(env.parsed_or("RESET_TOKEN_TTL_SECS", 3600)?),
+                refresh_ttl: Duration::from_secs(
+                    env.parsed_or("REFRESH_TOKEN_TTL_SECS", 7 * 24 * 3600)?,
+                ),
+                rate_window: Duration::from_secs(env.parsed_or("RATE_LIMIT_WINDOW_SECS", 900)?),
+                login_per_email: env.parsed_or("LOGIN_LIMIT_PER_EMAIL", 10)?,
+                login_per_client: env.parsed_or("LOGIN_LIMIT_PER_CLIENT", 50)?,
+                email_per_email: env.parsed_or("EMAIL_LIMIT_PER_EMAIL", 3)?,
+                email_per_client: env.parsed_or("EMAIL_LIMIT_PER_CLIENT", 20)?,
             },
         })
     }

@@ -137,6 +137,38 @@ impl ApiError {
     }
 }
 
+/// A 422 listing `errors`, or nothing when there are none.
+pub fn check_fields(errors: Vec<FieldError>) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// The field errors of a garde validation, to combine with checks of one's own.
+pub fn garde_errors(result: Result<(), garde::Report>) -> Vec<FieldError> {
+    match result {
+        Ok(()) => Vec::new(),
+        Err(report) => report
+            .iter()
+            .map(|(path, error)| FieldError::new(path.to_string(), error.message()))
+            .collect(),
+    }
+}
+
+/// garde's report becomes a 422 with one entry per broken rule, named by the field's path.
+impl From<garde::Report> for ApiError {
+    fn from(report: garde::Report) -> Self {
+        Self::Validation(
+            report
+                .iter()
+                .map(|(path, error)| FieldError::new(path.to_string(), error.message()))
+                .collect(),
+        )
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         Self::Internal(err.into())

@@ -79,6 +79,21 @@ fn malformed(err: &serde_json::Error) -> ApiError {
     ApiError::BadRequest(format!("malformed JSON: {err}"))
 }
 
+/// Deserializes an email address trimmed and lower-cased, as accounts store them.
+pub fn normalized_email<'de, D: serde::Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+    let raw = <String as serde::Deserialize>::deserialize(de)?;
+    Ok(raw.trim().to_lowercase())
+}
+
+/// For PATCH bodies: an absent field is `None`, an explicit `null` is `Some(None)` (clear it).
+pub fn nullable<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(de).map(Some)
+}
+
 /// Query parameters (repeatable keys become lists): 422 naming the parameter.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiQuery<T>(pub T);

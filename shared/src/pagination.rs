@@ -63,7 +63,7 @@ impl PageRequest {
 }
 
 /// `{items, page, per_page, total, pages}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub page: i64,

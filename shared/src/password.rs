@@ -70,6 +70,11 @@ pub const MAX_LENGTH: usize = 128;
 /// The password rules, each broken one named: 8-128 characters with a lower-case letter, an
 /// upper-case letter, a digit and a special character.
 pub fn check_strength(field: &str, password: &str) -> Result<(), ApiError> {
+    crate::error::check_fields(strength_errors(field, password))
+}
+
+/// Every password rule `password` breaks, as field errors of `field`.
+pub fn strength_errors(field: &str, password: &str) -> Vec<FieldError> {
     let length = password.chars().count();
     let mut broken = Vec::new();
     if length < MIN_LENGTH {
@@ -93,16 +98,10 @@ pub fn check_strength(field: &str, password: &str) -> Result<(), ApiError> {
     {
         broken.push("must contain a special character".to_owned());
     }
-    if broken.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(
-            broken
-                .into_iter()
-                .map(|message| FieldError::new(field, message))
-                .collect(),
-        ))
-    }
+    broken
+        .into_iter()
+        .map(|message| FieldError::new(field, message))
+        .collect()
 }
 
 #[cfg(test)]

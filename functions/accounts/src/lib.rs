@@ -1,16 +1,40 @@
-//! Sign-up, activation, login, tokens, profiles and user administration.
-//!
-//! The routes arrive with their issue; until then the group answers every path with the API's
-//! 404 problem.
+//! Accounts: sign-up, activation, login and sessions, passwords, profiles and avatars, and
+//! user administration.
+
+mod admin;
+mod avatar;
+mod login;
+mod me;
+mod one_time_tokens;
+mod passwords;
+mod rate_limit;
+mod sessions;
+mod signup;
 
 use axum::Router;
 use cinema_shared::{AppState, openapi};
 use utoipa::openapi::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub use avatar::MAX_AVATAR_BYTES;
 
 /// The group's routes with their OpenAPI descriptions, under the API prefix.
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(signup::register))
+        .routes(routes!(signup::activate))
+        .routes(routes!(signup::resend_activation))
+        .routes(routes!(login::login))
+        .routes(routes!(login::refresh))
+        .routes(routes!(login::logout))
+        .routes(routes!(passwords::forgot))
+        .routes(routes!(passwords::reset))
+        .routes(routes!(passwords::change))
+        .routes(routes!(me::get_me))
+        .routes(routes!(me::update_profile))
+        .routes(routes!(avatar::start_upload))
+        .routes(routes!(admin::list_users))
+        .routes(routes!(admin::change_user))
 }
 
 /// The group's routes, ready to serve.

@@ -1,4 +1,5 @@
-//! The janitor: deletes what has expired, a bounded batch at a time.
+//! The janitor: deletes expired activation, reset and refresh tokens, old rate-limit counters
+//! and old delivery-log rows, a bounded batch at a time.
 //!
 //! Each batch locks its rows with `SKIP LOCKED`, so two runs at once share the work instead of
 //! waiting on each other, and a run can be repeated at will.
@@ -18,11 +19,30 @@ struct Purge {
 }
 
 /// Every purge the janitor runs. The SQL pieces are constants, never input.
-const PURGES: &[Purge] = &[Purge {
-    name: "mail_deliveries",
-    table: "mail_deliveries",
-    expired: "state = 'sent' AND sent_at < now() - interval '14 days'",
-}];
+const PURGES: &[Purge] = &[
+    Purge {
+        name: "activation_and_reset_tokens",
+        table: "account_tokens",
+        expired: "expires_at < now()",
+    },
+    Purge {
+        name: "refresh_tokens",
+        table: "refresh_tokens",
+        expired: "expires_at < now()",
+    },
+    Purge {
+        // A day is longer than any rate-limit window.
+        name: "rate_limit_hits",
+        table: "rate_limit_hits",
+        expired: "window_start < now() - interval '1 day'",
+    },
+    Purge {
+        // Two weeks is longer than SQS keeps a message, so no redelivery can still come.
+        name: "mail_deliveries",
+        table: "mail_deliveries",
+        expired: "state = 'sent' AND sent_at < now() - interval '14 days'",
+    },
+];
 
 /// How many rows each purge deleted.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]

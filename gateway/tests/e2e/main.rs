@@ -2,6 +2,13 @@
 
 mod support;
 
+mod accounts_admin;
+mod accounts_passwords;
+mod accounts_profile;
+mod accounts_rate_limits;
+mod accounts_sessions;
+mod accounts_signup;
+mod accounts_tokens;
 mod docs;
 mod health;
 mod janitor;

@@ -4,6 +4,7 @@
 //!
 //! Settings come from the environment `make test` exports (config/local.env).
 
+pub mod accounts;
 pub mod mail;
 pub mod users;
 
@@ -28,8 +29,14 @@ pub struct TestApp {
 impl TestApp {
     /// Starts the whole API on a free port over `db`, with a queue of its own.
     pub async fn spawn(db: PgPool) -> Self {
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    /// Like [`Self::spawn`], with settings changed by `customize` first.
+    pub async fn spawn_with(db: PgPool, customize: impl FnOnce(&mut MailerConfig)) -> Self {
         let mut config = MailerConfig::from_env()
             .expect("the test environment is incomplete: run the tests with `make test`");
+        customize(&mut config);
         let mut state = AppState::build(config.shared.clone(), db.clone()).await;
         let queue_url = state
             .mail
@@ -51,7 +58,13 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let app = cinema_gateway::api(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+        });
         let mailer = Arc::new(Mailer::new(config, state.db.clone()).expect("mailer"));
         let pump = MailPump::new(
             state.mail.client().clone(),
@@ -82,6 +95,10 @@ impl TestApp {
 
     pub fn post(&self, path: &str) -> RequestBuilder {
         self.request(Method::POST, path)
+    }
+
+    pub fn patch(&self, path: &str) -> RequestBuilder {
+        self.request(Method::PATCH, path)
     }
 
     /// Does what the SQS trigger does until the queue is empty: every queued email goes through

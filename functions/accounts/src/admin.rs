@@ -1,0 +1,156 @@
+//! User administration: list and filter users, change a role, activate or deactivate.
+
+use axum::{Json, extract::State};
+use chrono::{DateTime, Utc};
+use cinema_shared::{
+    ApiError, AppState,
+    auth::{Admin, Role},
+    extract::{ApiJson, ApiPath, ApiQuery},
+    openapi::ProblemSchema,
+    pagination::{Page, PageRequest},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::sessions;
+
+/// A user as administrators see it.
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct AdminUser {
+    pub id: Uuid,
+    pub email: String,
+    #[schema(example = "moderator")]
+    pub role: String,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilter {
+    /// Part of the email, any case.
+    email: Option<String>,
+    role: Option<Role>,
+    is_active: Option<bool>,
+    #[param(minimum = 1, default = 1)]
+    page: Option<i64>,
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    per_page: Option<i64>,
+}
+
+/// A LIKE pattern that matches `text` literally anywhere.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Users, newest first, filtered.
+#[utoipa::path(
+    get, path = "/api/v1/admin/users", tag = "admin",
+    params(UserFilter),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of users", body = inline(Page<AdminUser>)),
+        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter or page", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_users(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiQuery(filter): ApiQuery<UserFilter>,
+) -> Result<Json<Page<AdminUser>>, ApiError> {
+    let page = PageRequest {
+        page: filter.page.unwrap_or(1),
+        per_page: filter
+            .per_page
+            .unwrap_or(cinema_shared::pagination::DEFAULT_PER_PAGE.into()),
+    };
+    page.validate()?;
+    let pattern = filter.email.as_deref().map(contains_pattern);
+    let role = filter.role.map(Role::as_str);
+    const WHERE: &str = "WHERE ($1::text IS NULL OR email LIKE $1)
+                           AND ($2::text IS NULL OR role = $2)
+                           AND ($3::bool IS NULL OR is_active = $3)";
+    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM users {WHERE}"))
+        .bind(&pattern)
+        .bind(role)
+        .bind(filter.is_active)
+        .fetch_one(&state.db)
+        .await?;
+    let items: Vec<AdminUser> = sqlx::query_as(&format!(
+        "SELECT id, email, role, is_active, created_at FROM users {WHERE}
+         ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
+    ))
+    .bind(&pattern)
+    .bind(role)
+    .bind(filter.is_active)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&state.db)
+    .await?;
+    Ok(Json(Page::new(items, page, total)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    role: Option<Role>,
+    is_active: Option<bool>,
+}
+
+/// Changes a user's role or activation. Deactivating ends the user's sessions at once.
+#[utoipa::path(
+    patch, path = "/api/v1/admin/users/{id}", tag = "admin",
+    params(("id" = Uuid, Path, description = "The user")),
+    request_body = UserChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed user", body = AdminUser),
+        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "An admin cannot demote or deactivate themselves", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+pub async fn change_user(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(change): ApiJson<UserChange>,
+) -> Result<Json<AdminUser>, ApiError> {
+    // Keeps at least the acting admin able to administer: no locking oneself out.
+    if id == admin.user().id
+        && (change.role.is_some_and(|role| role < Role::Admin) || change.is_active == Some(false))
+    {
+        return Err(ApiError::conflict(
+            "you cannot demote or deactivate your own account",
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let user: AdminUser = sqlx::query_as(
+        "UPDATE users SET role = coalesce($2, role), is_active = coalesce($3, is_active),
+                          updated_at = now()
+         WHERE id = $1
+         RETURNING id, email, role, is_active, created_at",
+    )
+    .bind(id)
+    .bind(change.role.map(Role::as_str))
+    .bind(change.is_active)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::NotFound("no such user".into()))?;
+    if !user.is_active {
+        sessions::revoke_all(&mut tx, id, None).await?;
+    }
+    tx.commit().await?;
+    Ok(Json(user))
+}

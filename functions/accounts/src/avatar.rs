@@ -1,0 +1,108 @@
+//! Avatar uploads: the client gets a presigned PUT that fixes type and length, and uploads
+//! straight to S3; the file never passes through the function.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use axum::{Json, extract::State};
+use chrono::{DateTime, Utc};
+use cinema_shared::{
+    ApiError, AppState,
+    auth::AuthUser,
+    error::{FieldError, check_fields},
+    extract::ApiJson,
+    openapi::ProblemSchema,
+    tokens,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const MAX_AVATAR_BYTES: i64 = 1024 * 1024;
+const UPLOAD_TTL: Duration = Duration::from_secs(600);
+const ALLOWED_TYPES: &[(&str, &str)] = &[
+    ("image/jpeg", "jpg"),
+    ("image/png", "png"),
+    ("image/webp", "webp"),
+];
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvatarRequest {
+    #[schema(example = "image/png")]
+    content_type: String,
+    #[schema(example = 48213)]
+    content_length: i64,
+}
+
+/// Where and how to upload the avatar.
+#[derive(Serialize, ToSchema)]
+pub struct AvatarUpload {
+    /// PUT the file here, with exactly the headers below.
+    pub upload_url: String,
+    pub key: String,
+    pub expires_at: DateTime<Utc>,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Starts an avatar upload; the profile points at the new key.
+#[utoipa::path(
+    post, path = "/api/v1/users/me/avatar", tag = "accounts",
+    request_body = AvatarRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A presigned PUT for the avatar", body = AvatarUpload),
+        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "Type not jpeg/png/webp, or size over 1 MiB", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+pub async fn start_upload(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<AvatarRequest>,
+) -> Result<Json<AvatarUpload>, ApiError> {
+    let mut errors = Vec::new();
+    let extension = ALLOWED_TYPES
+        .iter()
+        .find(|(content_type, _)| *content_type == body.content_type)
+        .map(|(_, extension)| *extension);
+    if extension.is_none() {
+        errors.push(FieldError::new(
+            "content_type",
+            "must be one of image/jpeg, image/png, image/webp",
+        ));
+    }
+    if !(1..=MAX_AVATAR_BYTES).contains(&body.content_length) {
+        errors.push(FieldError::new(
+            "content_length",
+            format!("must be between 1 and {MAX_AVATAR_BYTES} bytes"),
+        ));
+    }
+    check_fields(errors)?;
+    // Per user and unguessable: a random name under the user's own prefix.
+    let (random, _) = tokens::generate();
+    let key = format!(
+        "avatars/{}/{random}.{}",
+        user.id,
+        extension.unwrap_or_default()
+    );
+    let presigned = state
+        .storage
+        .presign_put(&key, &body.content_type, body.content_length, UPLOAD_TTL)
+        .await?;
+    sqlx::query(
+        "INSERT INTO profiles (user_id, avatar_key) VALUES ($1, $2)
+         ON CONFLICT (user_id) DO UPDATE SET avatar_key = EXCLUDED.avatar_key, updated_at = now()",
+    )
+    .bind(user.id)
+    .bind(&key)
+    .execute(&state.db)
+    .await?;
+    let mut headers: BTreeMap<String, String> = presigned.headers.into_iter().collect();
+    headers.insert("content-type".into(), body.content_type);
+    headers.insert("content-length".into(), body.content_length.to_string());
+    Ok(Json(AvatarUpload {
+        upload_url: presigned.url,
+        key,
+        expires_at: presigned.expires_at,
+        headers,
+    }))
+}

@@ -1,0 +1,230 @@
+//! The caller's own account and profile.
+
+use std::time::Duration;
+
+use axum::{Json, extract::State};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use cinema_shared::{
+    ApiError, AppState,
+    auth::AuthUser,
+    error::{FieldError, check_fields},
+    extract::{ApiJson, nullable},
+    openapi::ProblemSchema,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// How long the avatar link in `GET /users/me` works.
+const AVATAR_LINK_TTL: Duration = Duration::from_secs(300);
+const MAX_NAME_CHARS: usize = 50;
+const MAX_INFO_CHARS: usize = 2000;
+/// Nobody alive was born longer ago than this.
+const MAX_AGE_YEARS: i32 = 130;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Gender {
+    Female,
+    Male,
+    NonBinary,
+    Other,
+    PreferNotToSay,
+}
+
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct Profile {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub gender: Option<Gender>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub info: Option<String>,
+}
+
+/// The caller's account, profile and role.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub id: Uuid,
+    pub email: String,
+    #[schema(example = "user")]
+    pub role: String,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub profile: Profile,
+    /// A short-lived link to the avatar, when one was uploaded.
+    pub avatar_url: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MeRow {
+    id: Uuid,
+    email: String,
+    role: String,
+    is_active: bool,
+    created_at: DateTime<Utc>,
+    avatar_key: Option<String>,
+    #[sqlx(flatten)]
+    profile: Profile,
+}
+
+async fn load_me(state: &AppState, user_id: Uuid) -> Result<Me, ApiError> {
+    let row: MeRow = sqlx::query_as(
+        "SELECT u.id, u.email, u.role, u.is_active, u.created_at, p.avatar_key,
+                p.first_name, p.last_name, p.gender, p.date_of_birth, p.info
+         FROM users u LEFT JOIN profiles p ON p.user_id = u.id
+         WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))?;
+    let avatar_url = match &row.avatar_key {
+        Some(key) => Some(state.storage.presign_get(key, AVATAR_LINK_TTL).await?.url),
+        None => None,
+    };
+    Ok(Me {
+        id: row.id,
+        email: row.email,
+        role: row.role,
+        is_active: row.is_active,
+        created_at: row.created_at,
+        profile: row.profile,
+        avatar_url,
+    })
+}
+
+/// The caller's account.
+#[utoipa::path(
+    get, path = "/api/v1/users/me", tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's account", body = Me),
+        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Me>, ApiError> {
+    Ok(Json(load_me(&state, user.id).await?))
+}
+
+/// A profile change: an absent field stays as it is, `null` clears it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, example = "Ann")]
+    first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, example = "Lee-Smith")]
+    last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Gender>)]
+    gender: Option<Option<Gender>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    date_of_birth: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    info: Option<Option<String>>,
+}
+
+fn check_name(field: &str, value: &mut Option<Option<String>>, errors: &mut Vec<FieldError>) {
+    let Some(Some(name)) = value else { return };
+    let trimmed = name.trim().to_owned();
+    if trimmed.is_empty() || trimmed.chars().count() > MAX_NAME_CHARS {
+        errors.push(FieldError::new(
+            field,
+            format!("must be 1 to {MAX_NAME_CHARS} characters"),
+        ));
+    } else if !trimmed
+        .chars()
+        .all(|c| c.is_alphabetic() || c == ' ' || c == '-')
+        || !trimmed.chars().any(char::is_alphabetic)
+    {
+        errors.push(FieldError::new(
+            field,
+            "may contain only letters, spaces and hyphens",
+        ));
+    }
+    *name = trimmed;
+}
+
+impl ProfilePatch {
+    /// Checks every field and trims the names.
+    fn validate(&mut self) -> Result<(), ApiError> {
+        let mut errors = Vec::new();
+        check_name("first_name", &mut self.first_name, &mut errors);
+        check_name("last_name", &mut self.last_name, &mut errors);
+        if let Some(Some(born)) = self.date_of_birth {
+            let today = Utc::now().date_naive();
+            let earliest = today
+                .with_year(today.year() - MAX_AGE_YEARS)
+                .unwrap_or(NaiveDate::MIN);
+            if born >= today {
+                errors.push(FieldError::new("date_of_birth", "must be in the past"));
+            } else if born < earliest {
+                errors.push(FieldError::new(
+                    "date_of_birth",
+                    format!("must be within the last {MAX_AGE_YEARS} years"),
+                ));
+            }
+        }
+        if let Some(Some(info)) = &self.info
+            && info.chars().count() > MAX_INFO_CHARS
+        {
+            errors.push(FieldError::new(
+                "info",
+                format!("must be at most {MAX_INFO_CHARS} characters"),
+            ));
+        }
+        check_fields(errors)
+    }
+}
+
+/// Updates the caller's profile.
+#[utoipa::path(
+    patch, path = "/api/v1/users/me/profile", tag = "accounts",
+    request_body = ProfilePatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated account", body = Me),
+        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_profile(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(mut patch): ApiJson<ProfilePatch>,
+) -> Result<Json<Me>, ApiError> {
+    patch.validate()?;
+    // Each field is bound as (was it given, its value), so one statement serves every patch.
+    sqlx::query("INSERT INTO profiles (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING")
+        .bind(user.id)
+        .execute(&state.db)
+        .await?;
+    sqlx::query(
+        "UPDATE profiles SET
+           first_name = CASE WHEN $2 THEN $3 ELSE first_name END,
+           last_name = CASE WHEN $4 THEN $5 ELSE last_name END,
+           gender = CASE WHEN $6 THEN $7 ELSE gender END,
+           date_of_birth = CASE WHEN $8 THEN $9 ELSE date_of_birth END,
+           info = CASE WHEN $10 THEN $11 ELSE info END,
+           updated_at = now()
+         WHERE user_id = $1",
+    )
+    .bind(user.id)
+    .bind(patch.first_name.is_some())
+    .bind(patch.first_name.flatten())
+    .bind(patch.last_name.is_some())
+    .bind(patch.last_name.flatten())
+    .bind(patch.gender.is_some())
+    .bind(patch.gender.flatten())
+    .bind(patch.date_of_birth.is_some())
+    .bind(patch.date_of_birth.flatten())
+    .bind(patch.info.is_some())
+    .bind(patch.info.flatten())
+    .execute(&state.db)
+    .await?;
+    Ok(Json(load_me(&state, user.id).await?))
+}

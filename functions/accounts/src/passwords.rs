@@ -1,0 +1,187 @@
+//! Forgotten, reset and changed passwords. A reset or change signs out the user's other
+//! sessions and tells the user by email.
+
+use axum::{Json, extract::State, http::StatusCode};
+use cinema_shared::{
+    ApiError, AppState,
+    auth::AuthUser,
+    client::ClientAddress,
+    email::{EmailKind, EmailMessage},
+    extract::{ApiJson, normalized_email},
+    openapi::ProblemSchema,
+    password,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    one_time_tokens::{self, Purpose},
+    rate_limit, sessions,
+    signup::{EmailOnlyRequest, email_buckets},
+};
+
+#[derive(Serialize, ToSchema)]
+pub struct Done {
+    #[schema(example = "the password was changed")]
+    pub detail: &'static str,
+}
+
+/// Emails a reset token to a registered, active account; always 202.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password/forgot", tag = "accounts",
+    request_body = EmailOnlyRequest,
+    responses(
+        (status = 202, description = "Accepted (whether or not the email is registered)"),
+        (status = 429, description = "Too many requests; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+pub async fn forgot(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    ApiJson(body): ApiJson<EmailOnlyRequest>,
+) -> Result<StatusCode, ApiError> {
+    rate_limit::hit(
+        &state.db,
+        state.config.accounts.rate_window,
+        &email_buckets(&state, "forgot", &body.email, &client),
+    )
+    .await?;
+    let mut tx = state.db.begin().await?;
+    let active: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1 AND is_active")
+            .bind(&body.email)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(user_id) = active {
+        let ttl = state.config.accounts.reset_ttl;
+        let token = one_time_tokens::issue(&mut tx, user_id, Purpose::PasswordReset, ttl).await?;
+        state
+            .mail
+            .enqueue(&EmailMessage {
+                kind: EmailKind::PasswordReset,
+                to: body.email.clone(),
+                data: json!({"token": token, "valid_minutes": ttl.as_secs() / 60}),
+            })
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResetRequest {
+    #[serde(deserialize_with = "normalized_email")]
+    email: String,
+    token: String,
+    new_password: String,
+}
+
+/// Sets a new password with the emailed token; every session of the user ends.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password/reset", tag = "accounts",
+    request_body = ResetRequest,
+    responses(
+        (status = 200, description = "Password reset; all sessions revoked", body = Done),
+        (status = 400, description = "Token wrong, expired or used", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "Weak password (each rule named)", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+pub async fn reset(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ResetRequest>,
+) -> Result<Json<Done>, ApiError> {
+    password::check_strength("new_password", &body.new_password)?;
+    let hash = password::hash(body.new_password).await?;
+    let mut tx = state.db.begin().await?;
+    let user_id =
+        one_time_tokens::consume(&mut tx, &body.email, Purpose::PasswordReset, &body.token)
+            .await?
+            .ok_or_else(|| {
+                ApiError::BadRequest("the reset token is wrong, expired or already used".into())
+            })?;
+    set_password(&mut tx, &state, user_id, &hash, &body.email, None).await?;
+    tx.commit().await?;
+    Ok(Json(Done {
+        detail: "the password was reset; sign in with the new one",
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChangeRequest {
+    old_password: String,
+    new_password: String,
+}
+
+/// Changes the caller's password; the caller's other sessions end.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password/change", tag = "accounts",
+    request_body = ChangeRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Password changed; other sessions revoked", body = Done),
+        (status = 400, description = "Wrong old password", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "Weak password (each rule named)", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+pub async fn change(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<ChangeRequest>,
+) -> Result<Json<Done>, ApiError> {
+    password::check_strength("new_password", &body.new_password)?;
+    let account: Option<(String, String)> =
+        sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1")
+            .bind(user.id)
+            .fetch_optional(&state.db)
+            .await?;
+    let (email, old_hash) =
+        account.ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))?;
+    if !password::verify(body.old_password, Some(old_hash)).await? {
+        return Err(ApiError::BadRequest("the old password is wrong".into()));
+    }
+    let hash = password::hash(body.new_password).await?;
+    let mut tx = state.db.begin().await?;
+    set_password(
+        &mut tx,
+        &state,
+        user.id,
+        &hash,
+        &email,
+        Some(user.session_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Done {
+        detail: "the password was changed; other sessions were signed out",
+    }))
+}
+
+/// Stores the new hash, revokes sessions (but `keep`) and queues the "password changed" email.
+async fn set_password(
+    conn: &mut PgConnection,
+    state: &AppState,
+    user_id: Uuid,
+    hash: &str,
+    email: &str,
+    keep: Option<Uuid>,
+) -> Result<(), ApiError> {
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
+        .bind(user_id)
+        .bind(hash)
+        .execute(&mut *conn)
+        .await?;
+    sessions::revoke_all(conn, user_id, keep).await?;
+    state
+        .mail
+        .enqueue(&EmailMessage {
+            kind: EmailKind::PasswordChanged,
+            to: email.to_owned(),
+            data: json!({}),
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Login sessions: opaque refresh tokens, stored as digests, rotated on every use. Each login
+//! starts a family; presenting a spent token revokes the whole family, since one of the two
+//! holders of that token is not its owner.
+
+use std::time::Duration;
+
+use cinema_shared::{ApiError, auth::Role, tokens};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// A refresh token handed to the client, with the family it belongs to.
+pub struct NewRefreshToken {
+    pub token: String,
+    pub family_id: Uuid,
+}
+
+/// Stores a new refresh token in `family_id`.
+pub async fn issue(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    family_id: Uuid,
+    ttl: Duration,
+) -> Result<NewRefreshToken, sqlx::Error> {
+    let (token, digest) = tokens::generate();
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
+    )
+    .bind(digest)
+    .bind(user_id)
+    .bind(family_id)
+    .bind(ttl.as_secs_f64())
+    .execute(conn)
+    .await?;
+    Ok(NewRefreshToken { token, family_id })
+}
+
+/// Who a spent refresh token belonged to.
+pub struct Rotation {
+    pub user_id: Uuid,
+    pub role: Role,
+    pub family_id: Uuid,
+}
+
+fn invalid() -> ApiError {
+    ApiError::Unauthorized("the refresh token is invalid, expired or revoked".into())
+}
+
+/// Spends `token` and returns its owner, or refuses it. A spent or revoked token revokes its
+/// family; an inactive owner revokes it too. Only one of two concurrent calls can spend a
+/// token: the `UPDATE ... WHERE spent_at IS NULL` takes the row lock.
+pub async fn spend(db: &PgPool, token: &str) -> Result<Rotation, ApiError> {
+    let digest = tokens::digest(token);
+    let spent: Option<(Uuid, Uuid, String, bool)> = sqlx::query_as(
+        "UPDATE refresh_tokens r SET spent_at = now()
+         FROM users u
+         WHERE r.token_hash = $1 AND r.user_id = u.id
+           AND r.spent_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
+         RETURNING r.user_id, r.family_id, u.role, u.is_active",
+    )
+    .bind(&digest)
+    .fetch_optional(db)
+    .await?;
+    match spent {
+        Some((user_id, family_id, role, true)) => Ok(Rotation {
+            user_id,
+            role: role
+                .parse()
+                .map_err(|e: String| ApiError::Internal(anyhow::anyhow!(e)))?,
+            family_id,
+        }),
+        Some((_, family_id, _, false)) => {
+            revoke_family(db, family_id).await?;
+            Err(invalid())
+        }
+        None => {
+            let reused: Option<Uuid> = sqlx::query_scalar(
+                "SELECT family_id FROM refresh_tokens
+                 WHERE token_hash = $1 AND (spent_at IS NOT NULL OR revoked_at IS NOT NULL)",
+            )
+            .bind(&digest)
+            .fetch_optional(db)
+            .await?;
+            if let Some(family_id) = reused {
+                tracing::warn!(%family_id, "spent refresh token presented; session revoked");
+                revoke_family(db, family_id).await?;
+            }
+            Err(invalid())
+        }
+    }
+}
+
+pub async fn revoke_family(db: &PgPool, family_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(family_id)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// Revokes every session of the user, but `keep` (the caller's own) when given.
+pub async fn revoke_all(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now()
+         WHERE user_id = $1 AND revoked_at IS NULL AND family_id IS DISTINCT FROM $2",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The family of `token` if it belongs to `user_id`.
+pub async fn family_of(
+    db: &PgPool,
+    user_id: Uuid,
+    token: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2",
+    )
+    .bind(tokens::digest(token))
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
+}

@@ -1,0 +1,221 @@
+//! Registration, activation and activation resends.
+
+use axum::{Json, extract::State, http::StatusCode};
+use cinema_shared::{
+    ApiError, AppState,
+    client::ClientAddress,
+    email::{EmailKind, EmailMessage},
+    error::{ResultExt, check_fields, garde_errors},
+    extract::{ApiJson, normalized_email},
+    openapi::ProblemSchema,
+    password,
+};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    one_time_tokens::{self, Purpose},
+    rate_limit,
+};
+
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct RegisterRequest {
+    #[serde(deserialize_with = "normalized_email")]
+    #[garde(email, length(max = 254))]
+    #[schema(example = "ann@example.com")]
+    email: String,
+    #[garde(skip)]
+    #[schema(example = "Str0ng-Passw0rd!")]
+    password: String,
+}
+
+/// An account as its owner sees it right after sign-up or activation.
+#[derive(Serialize, ToSchema)]
+pub struct Account {
+    pub id: Uuid,
+    pub email: String,
+    pub is_active: bool,
+}
+
+fn activation_email(to: &str, token: &str, state: &AppState) -> EmailMessage {
+    EmailMessage {
+        kind: EmailKind::Activation,
+        to: to.to_owned(),
+        data: json!({
+            "token": token,
+            "valid_hours": state.config.accounts.activation_ttl.as_secs() / 3600,
+        }),
+    }
+}
+
+/// Creates an inactive account and emails its activation link.
+#[utoipa::path(
+    post, path = "/api/v1/auth/register", tag = "accounts",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created; activation email queued", body = Account),
+        (status = 409, description = "Email already registered", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid email or weak password (each rule named)", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, Json<Account>), ApiError> {
+    let mut errors = garde_errors(body.validate());
+    errors.extend(password::strength_errors("password", &body.password));
+    check_fields(errors)?;
+    let hash = password::hash(body.password).await?;
+
+    let mut tx = state.db.begin().await?;
+    let id: Uuid =
+        sqlx::query_scalar("INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id")
+            .bind(&body.email)
+            .bind(&hash)
+            .fetch_one(&mut *tx)
+            .await
+            .on_constraint("users_email_key", || {
+                ApiError::conflict("an account with this email already exists")
+            })?;
+    sqlx::query("INSERT INTO profiles (user_id) VALUES ($1)")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let token = one_time_tokens::issue(
+        &mut tx,
+        id,
+        Purpose::Activation,
+        state.config.accounts.activation_ttl,
+    )
+    .await?;
+    // Queued before the commit: if the queue is down nothing is written and the client can retry.
+    state
+        .mail
+        .enqueue(&activation_email(&body.email, &token, &state))
+        .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Account {
+            id,
+            email: body.email,
+            is_active: false,
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ActivateRequest {
+    #[serde(deserialize_with = "normalized_email")]
+    email: String,
+    token: String,
+}
+
+/// Activates the account with the emailed token and sends the welcome email.
+#[utoipa::path(
+    post, path = "/api/v1/auth/activate", tag = "accounts",
+    request_body = ActivateRequest,
+    responses(
+        (status = 200, description = "Account active; welcome email queued", body = Account),
+        (status = 400, description = "Token wrong, expired or used", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+pub async fn activate(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ActivateRequest>,
+) -> Result<Json<Account>, ApiError> {
+    let mut tx = state.db.begin().await?;
+    let user_id = one_time_tokens::consume(&mut tx, &body.email, Purpose::Activation, &body.token)
+        .await?
+        .ok_or_else(|| {
+            ApiError::BadRequest("the activation token is wrong, expired or already used".into())
+        })?;
+    sqlx::query("UPDATE users SET is_active = true, updated_at = now() WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    state
+        .mail
+        .enqueue(&EmailMessage {
+            kind: EmailKind::Welcome,
+            to: body.email.clone(),
+            data: json!({}),
+        })
+        .await?;
+    tx.commit().await?;
+    Ok(Json(Account {
+        id: user_id,
+        email: body.email,
+        is_active: true,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EmailOnlyRequest {
+    #[serde(deserialize_with = "normalized_email")]
+    pub email: String,
+}
+
+/// Rate-limit buckets for the email-sending endpoints: per address and per client.
+pub fn email_buckets(
+    state: &AppState,
+    action: &str,
+    email: &str,
+    client: &ClientAddress,
+) -> Vec<(String, u32)> {
+    let policy = &state.config.accounts;
+    vec![
+        (format!("{action}:email:{email}"), policy.email_per_email),
+        (
+            format!("{action}:client:{}", client.0),
+            policy.email_per_client,
+        ),
+    ]
+}
+
+/// Sends a fresh activation token if the account exists and is inactive; always 202, so the
+/// answer tells nothing about which emails are registered.
+#[utoipa::path(
+    post, path = "/api/v1/auth/activation/resend", tag = "accounts",
+    request_body = EmailOnlyRequest,
+    responses(
+        (status = 202, description = "Accepted (whether or not the email is registered)"),
+        (status = 429, description = "Too many requests; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+pub async fn resend_activation(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    ApiJson(body): ApiJson<EmailOnlyRequest>,
+) -> Result<StatusCode, ApiError> {
+    rate_limit::hit(
+        &state.db,
+        state.config.accounts.rate_window,
+        &email_buckets(&state, "resend", &body.email, &client),
+    )
+    .await?;
+    let mut tx = state.db.begin().await?;
+    let inactive: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1 AND NOT is_active FOR UPDATE")
+            .bind(&body.email)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(user_id) = inactive {
+        let token = one_time_tokens::issue(
+            &mut tx,
+            user_id,
+            Purpose::Activation,
+            state.config.accounts.activation_ttl,
+        )
+        .await?;
+        state
+            .mail
+            .enqueue(&activation_email(&body.email, &token, &state))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(StatusCode::ACCEPTED)
+}
