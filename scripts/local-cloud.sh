@@ -7,6 +7,7 @@
 #   scripts/local-cloud.sh down      stop only what `up` started
 #   scripts/local-cloud.sh status    say what answers
 #   scripts/local-cloud.sh install-compose   Debian's docker-compose, to validate the compose file
+#   scripts/local-cloud.sh install-wrk       Debian's wrk, the HTTP load tool of the benchmarks
 #
 # Tools go to $CINEMA_TOOLS_DIR (default .local/tools), state (data, logs, pids) to
 # $CINEMA_STATE_DIR (default .local/state); both are git-ignored.
@@ -173,6 +174,7 @@ status() {
 case "${1:-}" in
   install) install ;;
   install-compose) apt_install docker-compose ;;
+  install-wrk) apt_install wrk ;;
   up) up ;;
   down) down ;;
   status) status ;;

@@ -47,6 +47,30 @@ async fn a_profile_is_updated_field_by_field_and_cleared_with_null(db: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn an_account_shows_only_its_owner(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let ann = app.make_user(Role::User).await;
+    let bob = app.make_user(Role::User).await;
+    let me: serde_json::Value = app.me(&ann.token).await.json().await.unwrap();
+    assert_eq!(me["id"], ann.id.to_string());
+    // There is no route that takes another user's id, for any role below admin.
+    for path in [format!("/users/{}", bob.id), format!("/users/{}/profile", bob.id)] {
+        let response = app.get(&path).bearer_auth(&ann.token).send().await.unwrap();
+        problem(response, 404).await;
+    }
+    let patched = app
+        .patch("/users/me/profile")
+        .bearer_auth(&ann.token)
+        .json(&json!({"first_name": "Ann"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let bobs: serde_json::Value = app.me(&bob.token).await.json().await.unwrap();
+    assert!(bobs["profile"]["first_name"].is_null());
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn invalid_profile_fields_are_each_named(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let user = app.make_user(Role::User).await;

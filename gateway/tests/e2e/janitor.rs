@@ -47,3 +47,40 @@ async fn two_runs_at_once_delete_each_row_once(db: PgPool) {
     assert_eq!(total, 500);
     assert_eq!(count(&db).await, 0);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn expired_tokens_and_old_counters_are_purged_and_live_ones_kept(db: PgPool) {
+    let user: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO users (email, password_hash) VALUES ('janitor@example.com', 'x') RETURNING id",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    for sql in [
+        "INSERT INTO account_tokens (user_id, purpose, token_hash, expires_at) VALUES
+           ($1, 'activation', 'a', now() - interval '1 minute'),
+           ($1, 'password_reset', 'b', now() + interval '1 hour')",
+        "INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at) VALUES
+           ('old', $1, gen_random_uuid(), now() - interval '1 minute'),
+           ('live', $1, gen_random_uuid(), now() + interval '1 day')",
+        "INSERT INTO rate_limit_hits (bucket, window_start, hits)
+         SELECT 'login:' || $1::text || ':old', now() - interval '2 days', 3
+         UNION ALL SELECT 'login:' || $1::text || ':now', now(), 1",
+    ] {
+        sqlx::query(sql).bind(user).execute(&db).await.unwrap();
+    }
+
+    let report = cinema_janitor::run(&db, 100).await.unwrap();
+    assert_eq!(report.deleted["activation_and_reset_tokens"], 1);
+    assert_eq!(report.deleted["refresh_tokens"], 1);
+    assert_eq!(report.deleted["rate_limit_hits"], 1);
+    let left: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM account_tokens WHERE purpose = 'password_reset'),
+                (SELECT count(*) FROM refresh_tokens WHERE token_hash = 'live'),
+                (SELECT count(*) FROM rate_limit_hits)",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(left, (1, 1, 1));
+}

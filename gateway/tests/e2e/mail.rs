@@ -139,3 +139,30 @@ async fn a_send_that_fails_is_retried_and_then_sent(db: PgPool) {
     assert!(retried.batch_item_failures.is_empty());
     assert_eq!(emails_to(&to).await.len(), 1);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_smtp_server_that_never_answers_times_out(db: PgPool) {
+    // Accepts connections and then says nothing, as a hung mail server does.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let mut config = MailerConfig::from_env().unwrap();
+    config.smtp_port = port;
+    config.smtp_timeout = std::time::Duration::from_secs(1);
+    let mailer = Mailer::new(&config, db).unwrap();
+    let to = unique_email("hung");
+
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        mailer.handle_batch(event_with(&format!("msg-{to}"), &welcome(&to))),
+    )
+    .await
+    .expect("the mailer gives up instead of hanging");
+    assert_eq!(response.batch_item_failures.len(), 1, "reported for retry");
+    held.abort();
+}
