@@ -3,7 +3,12 @@
 
 use std::time::Duration;
 
-use cinema_shared::tokens;
+use cinema_shared::{
+    ApiError, AppState,
+    email::{EmailKind, EmailMessage},
+    tokens,
+};
+use serde_json::json;
 use sqlx::{PgConnection, postgres::PgQueryResult};
 use uuid::Uuid;
 
@@ -22,8 +27,44 @@ impl Purpose {
     }
 }
 
+/// Issues a fresh token of `purpose` and queues the email that carries it to `email`. Call it
+/// inside the transaction that goes with it: the message is queued before the commit, so a
+/// queue outage writes nothing.
+pub async fn send(
+    conn: &mut PgConnection,
+    state: &AppState,
+    user_id: Uuid,
+    email: &str,
+    purpose: Purpose,
+) -> Result<(), ApiError> {
+    let policy = &state.config.accounts;
+    let (ttl, kind, data): (Duration, EmailKind, fn(&str, Duration) -> serde_json::Value) =
+        match purpose {
+            Purpose::Activation => (
+                policy.activation_ttl,
+                EmailKind::Activation,
+                |token, ttl| json!({"token": token, "valid_hours": ttl.as_secs() / 3600}),
+            ),
+            Purpose::PasswordReset => (
+                policy.reset_ttl,
+                EmailKind::PasswordReset,
+                |token, ttl| json!({"token": token, "valid_minutes": ttl.as_secs() / 60}),
+            ),
+        };
+    let token = issue(conn, user_id, purpose, ttl).await?;
+    state
+        .mail
+        .enqueue(&EmailMessage {
+            kind,
+            to: email.to_owned(),
+            data: data(&token, ttl),
+        })
+        .await?;
+    Ok(())
+}
+
 /// A fresh token for `user_id`, replacing any earlier one of the same purpose.
-pub async fn issue(
+async fn issue(
     conn: &mut PgConnection,
     user_id: Uuid,
     purpose: Purpose,

@@ -56,16 +56,14 @@ pub async fn forgot(
             .fetch_optional(&mut *tx)
             .await?;
     if let Some(user_id) = active {
-        let ttl = state.config.accounts.reset_ttl;
-        let token = one_time_tokens::issue(&mut tx, user_id, Purpose::PasswordReset, ttl).await?;
-        state
-            .mail
-            .enqueue(&EmailMessage {
-                kind: EmailKind::PasswordReset,
-                to: body.email.clone(),
-                data: json!({"token": token, "valid_minutes": ttl.as_secs() / 60}),
-            })
-            .await?;
+        one_time_tokens::send(
+            &mut tx,
+            &state,
+            user_id,
+            &body.email,
+            Purpose::PasswordReset,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(StatusCode::ACCEPTED)

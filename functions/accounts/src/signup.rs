@@ -40,17 +40,6 @@ pub struct Account {
     pub is_active: bool,
 }
 
-fn activation_email(to: &str, token: &str, state: &AppState) -> EmailMessage {
-    EmailMessage {
-        kind: EmailKind::Activation,
-        to: to.to_owned(),
-        data: json!({
-            "token": token,
-            "valid_hours": state.config.accounts.activation_ttl.as_secs() / 3600,
-        }),
-    }
-}
-
 /// Creates an inactive account and emails its activation link.
 #[utoipa::path(
     post, path = "/api/v1/auth/register", tag = "accounts",
@@ -84,18 +73,7 @@ pub async fn register(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let token = one_time_tokens::issue(
-        &mut tx,
-        id,
-        Purpose::Activation,
-        state.config.accounts.activation_ttl,
-    )
-    .await?;
-    // Queued before the commit: if the queue is down nothing is written and the client can retry.
-    state
-        .mail
-        .enqueue(&activation_email(&body.email, &token, &state))
-        .await?;
+    one_time_tokens::send(&mut tx, &state, id, &body.email, Purpose::Activation).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -204,17 +182,7 @@ pub async fn resend_activation(
             .fetch_optional(&mut *tx)
             .await?;
     if let Some(user_id) = inactive {
-        let token = one_time_tokens::issue(
-            &mut tx,
-            user_id,
-            Purpose::Activation,
-            state.config.accounts.activation_ttl,
-        )
-        .await?;
-        state
-            .mail
-            .enqueue(&activation_email(&body.email, &token, &state))
-            .await?;
+        one_time_tokens::send(&mut tx, &state, user_id, &body.email, Purpose::Activation).await?;
     }
     tx.commit().await?;
     Ok(StatusCode::ACCEPTED)
