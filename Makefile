@@ -16,7 +16,7 @@ help: ## List the targets
 
 dev: up build ## Bring up the local cloud, migrate, and serve the API on http://127.0.0.1:3000 (Ctrl-C stops all)
 	@trap '$(CLOUD) down' EXIT; \
-	$(WITH_ENV) $(BIN)/cinema migrate && $(BIN)/cinema provision && \
+	$(WITH_ENV) $(BIN)/cinema migrate && $(BIN)/cinema provision && $(BIN)/cinema seed-demo && \
 	LOG_FORMAT=pretty $(BIN)/cinema-gateway
 
 test: up build ## Bring up what the tests need, run every test, then the fmt, clippy and deploy-file checks
@@ -49,7 +49,9 @@ lint: ## cargo fmt --check and clippy with warnings denied
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-check-deploy-files: ## Validate docker-compose.yml and the SAM template
+check-deploy-files: build ## Validate docker-compose.yml, the SAM template and the served OpenAPI document
 	@command -v docker-compose >/dev/null || $(CLOUD) install-compose
 	docker-compose -f docker-compose.yml config -q
 	$${CINEMA_TOOLS_DIR:-.local/tools}/venv/bin/cfn-lint template.yaml
+	$(BIN)/cinema openapi > $(CARGO_TARGET_DIR)/openapi.json
+	$${CINEMA_TOOLS_DIR:-.local/tools}/venv/bin/openapi-spec-validator $(CARGO_TARGET_DIR)/openapi.json

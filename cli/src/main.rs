@@ -1,7 +1,10 @@
 //! `cinema`: the operator's commands. Each reads the same environment as the functions.
 
 mod admin;
+mod generate;
+mod names;
 mod provision;
+mod seed;
 
 use cinema_shared::{aws, config::Config, db};
 use clap::{Parser, Subcommand};
@@ -26,12 +29,37 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Print the OpenAPI document the API serves (for client generators and validators).
+    Openapi,
+    /// Load the demo catalog (a few hundred made-up movies with their people, genres and
+    /// certifications) and the demo accounts moderator@cinema.local and user@cinema.local.
+    /// Idempotent.
+    SeedDemo,
+    /// Generate a large catalog for benchmarks, made inside Postgres.
+    GenerateCatalog {
+        #[arg(long, default_value_t = 100_000)]
+        movies: i64,
+        /// Directors (a fifth) and stars (the rest).
+        #[arg(long, default_value_t = 20_000)]
+        people: i64,
+        /// Ratings plus reactions, half each.
+        #[arg(long, default_value_t = 1_000_000)]
+        interactions: i64,
+        /// Replace an existing catalog (it is deleted first).
+        #[arg(long)]
+        reset: bool,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     cinema_shared::telemetry::init();
     let cli = Cli::parse();
+    // The only command that needs no settings: the document is built from the routes alone.
+    if let Command::Openapi = cli.command {
+        println!("{}", cinema_platform::document().to_pretty_json()?);
+        return Ok(());
+    }
     let config = Config::from_env()?;
     match cli.command {
         Command::Migrate => {
@@ -52,8 +80,32 @@ async fn main() -> anyhow::Result<()> {
                 config.media_bucket, config.mail_queue_url
             );
         }
+        Command::Openapi => unreachable!("answered before the settings are read"),
         Command::CreateAdmin { email } => {
             admin::create_admin(&db::lazy_pool(&config)?, &email).await?;
+        }
+        Command::SeedDemo => {
+            let movies = seed::seed_demo(&db::lazy_pool(&config)?).await?;
+            println!(
+                "demo catalog ready ({movies} movies); sign in as {} / {} or {} / {}",
+                seed::MODERATOR_EMAIL,
+                seed::MODERATOR_PASSWORD,
+                seed::USER_EMAIL,
+                seed::USER_PASSWORD
+            );
+        }
+        Command::GenerateCatalog {
+            movies,
+            people,
+            interactions,
+            reset,
+        } => {
+            let sizes = generate::Sizes {
+                movies,
+                people,
+                interactions,
+            };
+            generate::generate(&db::lazy_pool(&config)?, sizes, reset).await?;
         }
     }
     Ok(())

@@ -7,7 +7,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 fn password_hashing(c: &mut Criterion) {
     let mut group = c.benchmark_group("argon2id");
     group.sample_size(20);
-    group.bench_function("hash", |b| b.iter(|| hash_blocking("Str0ng-Passw0rd!").unwrap()));
+    group.bench_function("hash", |b| {
+        b.iter(|| hash_blocking("Str0ng-Passw0rd!").unwrap())
+    });
     let hash = hash_blocking("Str0ng-Passw0rd!").unwrap();
     group.bench_function("verify", |b| {
         b.iter(|| assert!(verify_blocking("Str0ng-Passw0rd!", &hash)))

@@ -1,7 +1,12 @@
 //! Movies and their genres, people and certifications: browse, filter, search, moderate.
 //!
-//! The routes arrive with their issue; until then the group answers every path with the API's
-//! 404 problem.
+//! [`listing`] is the movie list every list endpoint of the API shares (the catalog, the
+//! genre/star/director/certification pages, favorites, purchases).
+
+pub mod listing;
+pub mod movies;
+pub mod sql;
+pub mod taxonomy;
 
 use axum::Router;
 use cinema_shared::{AppState, openapi};
@@ -11,6 +16,8 @@ use utoipa_axum::router::OpenApiRouter;
 /// The group's routes with their OpenAPI descriptions, under the API prefix.
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(movies::api())
+        .merge(taxonomy::api())
 }
 
 /// The group's routes, ready to serve.

@@ -54,7 +54,10 @@ async fn an_account_shows_only_its_owner(db: PgPool) {
     let me: serde_json::Value = app.me(&ann.token).await.json().await.unwrap();
     assert_eq!(me["id"], ann.id.to_string());
     // There is no route that takes another user's id, for any role below admin.
-    for path in [format!("/users/{}", bob.id), format!("/users/{}/profile", bob.id)] {
+    for path in [
+        format!("/users/{}", bob.id),
+        format!("/users/{}/profile", bob.id),
+    ] {
         let response = app.get(&path).bearer_auth(&ann.token).send().await.unwrap();
         problem(response, 404).await;
     }

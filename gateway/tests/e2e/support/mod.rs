@@ -5,6 +5,7 @@
 //! Settings come from the environment `make test` exports (config/local.env).
 
 pub mod accounts;
+pub mod catalog;
 pub mod mail;
 pub mod users;
 

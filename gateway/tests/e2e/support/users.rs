@@ -21,7 +21,6 @@ static PASSWORD_HASH: LazyLock<String> =
 pub struct TestUser {
     pub id: Uuid,
     pub email: String,
-    pub role: Role,
     pub token: String,
 }
 
@@ -49,11 +48,6 @@ impl TestApp {
         .expect("insert user");
         let (token, _) =
             issue_access_token(&self.state.config.jwt, id, role, Uuid::new_v4()).expect("token");
-        TestUser {
-            id,
-            email,
-            role,
-            token,
-        }
+        TestUser { id, email, token }
     }
 }

@@ -1,0 +1,49 @@
+//! Prints, with literal values, the exact SQL statement an endpoint runs, for `psql`,
+//! `EXPLAIN ANALYZE` and `pgbench` (bench/catalog.sh):
+//!
+//! ```text
+//! cargo run -p cinema-catalog --example listing_sql -- list 'genre=8&sort=price'
+//! cargo run -p cinema-catalog --example listing_sql -- detail 6b1c...-uuid
+//! ```
+//!
+//! The list's query string goes through the endpoint's own extractor and validation.
+
+use axum::{extract::FromRequestParts, http::Request};
+use cinema_catalog::listing::{self, MovieFilters, Scope};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["list", query] => {
+            let (mut parts, ()) = Request::get(format!("/api/v1/movies?{query}"))
+                .body(())
+                .expect("a request")
+                .into_parts();
+            let filters = MovieFilters::from_request_parts(&mut parts, &())
+                .await
+                .unwrap_or_else(|err| panic!("bad query: {err:?}"));
+            filters
+                .validate()
+                .unwrap_or_else(|err| panic!("bad query: {err:?}"));
+            println!("{};", listing::build(Scope::All, &filters).with_literals());
+        }
+        ["detail", id] => {
+            let id: uuid::Uuid = id.parse().expect("a movie id");
+            let sql = cinema_catalog::movies::store::DETAIL
+                .replace("$2::uuid", "NULL::uuid")
+                .replace("$2", "NULL::uuid")
+                .replace("$1", &format!("'{id}'::uuid"));
+            println!("{sql};");
+        }
+        _ => {
+            eprintln!("usage: listing_sql list '<query string>' | detail <movie id>");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The query parameters every movie list takes, their parsing and their checks.
+
+use std::{fmt, str::FromStr};
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use cinema_shared::{
+    ApiError,
+    error::FieldError,
+    extract::ApiQuery,
+    pagination::{DEFAULT_PER_PAGE, PageRequest},
+};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, de};
+use utoipa::IntoParams;
+
+/// The filters, sort and page of a movie list. Unknown parameters are refused (422).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MovieFilters {
+    /// Words to look for in titles, descriptions, star and director names; typos are
+    /// tolerated. Results are ranked (title matches first) unless `sort` is given.
+    #[param(example = "godfather")]
+    pub search: Option<String>,
+    /// Exactly this year.
+    pub year: Option<i32>,
+    /// This year or later.
+    pub year_min: Option<i32>,
+    /// This year or earlier.
+    pub year_max: Option<i32>,
+    /// IMDb score at least this (0-10).
+    #[param(value_type = Option<String>, example = "7.5")]
+    pub imdb_min: Option<Decimal>,
+    /// IMDb score at most this (0-10).
+    #[param(value_type = Option<String>)]
+    pub imdb_max: Option<Decimal>,
+    /// Price at least this.
+    #[param(value_type = Option<String>, example = "4.99")]
+    pub price_min: Option<Decimal>,
+    /// Price at most this.
+    #[param(value_type = Option<String>)]
+    pub price_max: Option<Decimal>,
+    /// Genre ids; repeat the parameter for "any of".
+    #[serde(default)]
+    pub genre: Vec<i64>,
+    /// Director ids; repeat the parameter for "any of".
+    #[serde(default)]
+    pub director: Vec<i64>,
+    /// Star ids; repeat the parameter for "any of".
+    #[serde(default)]
+    pub star: Vec<i64>,
+    /// Certification ids; repeat the parameter for "any of".
+    #[serde(default)]
+    pub certification: Vec<i64>,
+    /// One of `price`, `year`, `imdb`, `votes`, `rating` (average rating, unrated last),
+    /// `popularity` (likes minus dislikes), `name`, `created_at`; a leading `-` sorts
+    /// descending. Default `-created_at`, or relevance when searching. Ties are broken by id.
+    #[param(value_type = Option<String>, example = "-rating")]
+    pub sort: Option<Sort>,
+    /// Page number, from 1.
+    #[param(minimum = 1, default = 1)]
+    pub page: Option<i64>,
+    /// Items per page, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub per_page: Option<i64>,
+}
+
+/// The longest search text accepted.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+impl MovieFilters {
+    pub fn page_request(&self) -> PageRequest {
+        PageRequest {
+            page: self.page.unwrap_or(1),
+            per_page: self.per_page.unwrap_or(DEFAULT_PER_PAGE.into()),
+        }
+    }
+
+    /// The search text, trimmed; blank counts as none.
+    pub fn search_text(&self) -> Option<&str> {
+        self.search
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+    }
+
+    /// Range and shape checks that need no database; every broken one is named.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = match self.page_request().validate() {
+            Err(ApiError::Validation(errors)) => errors,
+            _ => Vec::new(),
+        };
+        for (field, value) in [
+            ("year", self.year),
+            ("year_min", self.year_min),
+            ("year_max", self.year_max),
+        ] {
+            if value.is_some_and(|year| !(1888..=2100).contains(&year)) {
+                errors.push(FieldError::new(field, "must be between 1888 and 2100"));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.year_min, self.year_max)
+            && min > max
+        {
+            errors.push(FieldError::new("year_max", "must not be below year_min"));
+        }
+        let ten = Decimal::from(10);
+        for (field, value) in [("imdb_min", self.imdb_min), ("imdb_max", self.imdb_max)] {
+            if value.is_some_and(|v| v < Decimal::ZERO || v > ten) {
+                errors.push(FieldError::new(field, "must be between 0 and 10"));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.imdb_min, self.imdb_max)
+            && min > max
+        {
+            errors.push(FieldError::new("imdb_max", "must not be below imdb_min"));
+        }
+        for (field, value) in [("price_min", self.price_min), ("price_max", self.price_max)] {
+            if value.is_some_and(|v| v.is_sign_negative()) {
+                errors.push(FieldError::new(field, "must not be negative"));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.price_min, self.price_max)
+            && min > max
+        {
+            errors.push(FieldError::new("price_max", "must not be below price_min"));
+        }
+        for (field, ids) in self.id_filters() {
+            if ids.iter().any(|&id| id < 1) {
+                errors.push(FieldError::new(field, "ids are positive integers"));
+            }
+        }
+        if self
+            .search_text()
+            .is_some_and(|text| text.chars().count() > MAX_SEARCH_CHARS)
+        {
+            errors.push(FieldError::new(
+                "search",
+                format!("must be at most {MAX_SEARCH_CHARS} characters"),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(errors))
+        }
+    }
+
+    /// The id filters with their parameter and table names.
+    pub fn id_filters(&self) -> [(&'static str, &[i64]); 4] {
+        [
+            ("genre", &self.genre),
+            ("director", &self.director),
+            ("star", &self.star),
+            ("certification", &self.certification),
+        ]
+    }
+}
+
+/// Query extraction that also names the parameter when an unknown one is refused (serde
+/// reports those at the root, which the shared extractor cannot attribute).
+impl<S: Send + Sync> FromRequestParts<S> for MovieFilters {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match ApiQuery::<Self>::from_request_parts(parts, state).await {
+            Ok(ApiQuery(filters)) => Ok(filters),
+            Err(ApiError::Validation(errors)) => Err(ApiError::Validation(
+                errors.into_iter().map(name_parameter).collect(),
+            )),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// Names the parameter itself: `genre` rather than `genre[1]` for a repeated one, and the
+/// unknown parameter's own name rather than the root.
+fn name_parameter(mut error: FieldError) -> FieldError {
+    if let Some((name, _)) = error.field.split_once('[') {
+        error.field = name.to_owned();
+    }
+    if let Some(name) = error
+        .message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        error.field = name.to_owned();
+        error.message = "is not a known parameter".to_owned();
+    }
+    error
+}
+
+/// What a list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Price,
+    Year,
+    Imdb,
+    Votes,
+    Rating,
+    Popularity,
+    Name,
+    CreatedAt,
+}
+
+impl SortKey {
+    pub const ALL: [(&'static str, Self); 8] = [
+        ("price", Self::Price),
+        ("year", Self::Year),
+        ("imdb", Self::Imdb),
+        ("votes", Self::Votes),
+        ("rating", Self::Rating),
+        ("popularity", Self::Popularity),
+        ("name", Self::Name),
+        ("created_at", Self::CreatedAt),
+    ];
+}
+
+/// A sort key and direction, written `key` or `-key`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Self {
+            key: SortKey::CreatedAt,
+            descending: true,
+        }
+    }
+}
+
+impl FromStr for Sort {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        let (descending, name) = match value.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, value),
+        };
+        SortKey::ALL
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|&(_, key)| Self { key, descending })
+            .ok_or_else(|| {
+                let names: Vec<&str> = SortKey::ALL.iter().map(|(n, _)| *n).collect();
+                format!(
+                    "must be one of {}, with a leading - for descending",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+impl fmt::Display for Sort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = SortKey::ALL
+            .iter()
+            .find(|(_, key)| *key == self.key)
+            .map_or("", |(name, _)| name);
+        write!(f, "{}{name}", if self.descending { "-" } else { "" })
+    }
+}
+
+impl<'de> Deserialize<'de> for Sort {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        raw.parse().map_err(de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_parse_with_direction() {
+        let sort: Sort = "-rating".parse().unwrap();
+        assert_eq!((sort.key, sort.descending), (SortKey::Rating, true));
+        assert_eq!("price".parse::<Sort>().unwrap().to_string(), "price");
+        assert!("--price".parse::<Sort>().is_err());
+        assert!("color".parse::<Sort>().is_err());
+    }
+
+    #[test]
+    fn crossed_ranges_are_named() {
+        let filters = MovieFilters {
+            year_min: Some(2000),
+            year_max: Some(1990),
+            price_min: Some(Decimal::from(-1)),
+            ..Default::default()
+        };
+        let Err(ApiError::Validation(errors)) = filters.validate() else {
+            panic!("expected a validation error");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["year_max", "price_min"]);
+    }
+}

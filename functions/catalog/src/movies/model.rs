@@ -1,0 +1,375 @@
+//! What the movie routes take and give, and the checks on what they take.
+
+use chrono::{DateTime, Utc};
+use cinema_shared::{ApiError, error::FieldError};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::listing::Named;
+
+/// A movie with everything about it. With a bearer token it also carries the caller's own
+/// reaction, rating, favorite, cart and purchase state.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MovieDetail {
+    pub id: Uuid,
+    pub name: String,
+    pub year: i32,
+    /// Running time in minutes.
+    pub time: i32,
+    #[schema(example = 8.1)]
+    pub imdb: f64,
+    pub votes: i64,
+    pub meta_score: Option<i32>,
+    /// Box-office gross, two places.
+    #[schema(value_type = Option<String>, example = "28341469.00")]
+    pub gross: Option<Decimal>,
+    pub description: String,
+    #[schema(value_type = String, example = "9.99")]
+    pub price: Decimal,
+    #[schema(example = "USD")]
+    pub currency: String,
+    /// Whether it can be bought now (it stays visible either way).
+    pub is_available: bool,
+    pub certification: Named,
+    pub genres: Vec<Named>,
+    pub directors: Vec<Named>,
+    pub stars: Vec<Named>,
+    pub likes: i64,
+    pub dislikes: i64,
+    /// Mean of the current ratings (1-10), two places; null while unrated.
+    #[schema(example = 7.25)]
+    pub average_rating: Option<f64>,
+    pub ratings_count: i64,
+    pub comments_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Only with a bearer token.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub viewer: Option<ViewerState>,
+}
+
+/// The caller's own relation to a movie.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ViewerState {
+    /// `like`, `dislike` or null.
+    #[schema(example = "like")]
+    pub my_reaction: Option<String>,
+    /// 1-10 or null.
+    pub my_rating: Option<i32>,
+    pub is_favorite: bool,
+    pub in_cart: bool,
+    pub is_purchased: bool,
+}
+
+/// A new movie. Money is a decimal string (`"9.99"`); related ids must exist.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMovie {
+    #[schema(example = "The Third Man")]
+    pub name: String,
+    #[schema(example = 1949)]
+    pub year: i32,
+    /// Minutes, 1-1000.
+    #[schema(example = 104)]
+    pub time: i32,
+    /// 0-10, one decimal place.
+    #[schema(example = 8.1)]
+    pub imdb: f64,
+    #[schema(example = 175000)]
+    pub votes: i64,
+    /// 0-100.
+    #[serde(default)]
+    pub meta_score: Option<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "449660.00")]
+    pub gross: Option<Decimal>,
+    pub description: String,
+    #[schema(value_type = String, example = "7.99")]
+    pub price: Decimal,
+    pub certification_id: i64,
+    #[serde(default)]
+    pub genre_ids: Vec<i64>,
+    #[serde(default)]
+    pub director_ids: Vec<i64>,
+    #[serde(default)]
+    pub star_ids: Vec<i64>,
+    /// Whether it can be bought now; default true.
+    #[serde(default)]
+    pub is_available: Option<bool>,
+}
+
+/// Changes to a movie: only the fields present change; `meta_score` and `gross` may be set to
+/// null; a list of ids replaces the movie's current links of that kind.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoviePatch {
+    pub name: Option<String>,
+    pub year: Option<i32>,
+    pub time: Option<i32>,
+    pub imdb: Option<f64>,
+    pub votes: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i32>)]
+    pub meta_score: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub gross: Option<Option<Decimal>>,
+    pub description: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub price: Option<Decimal>,
+    pub certification_id: Option<i64>,
+    pub genre_ids: Option<Vec<i64>>,
+    pub director_ids: Option<Vec<i64>>,
+    pub star_ids: Option<Vec<i64>>,
+    pub is_available: Option<bool>,
+}
+
+/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
+fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// `?force=true` takes the movie out of every cart first.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteParams {
+    /// Delete even when the movie sits in carts; their owners are notified.
+    pub force: Option<bool>,
+}
+
+impl From<NewMovie> for MoviePatch {
+    fn from(movie: NewMovie) -> Self {
+        Self {
+            name: Some(movie.name),
+            year: Some(movie.year),
+            time: Some(movie.time),
+            imdb: Some(movie.imdb),
+            votes: Some(movie.votes),
+            meta_score: Some(movie.meta_score),
+            gross: Some(movie.gross),
+            description: Some(movie.description),
+            price: Some(movie.price),
+            certification_id: Some(movie.certification_id),
+            genre_ids: Some(movie.genre_ids),
+            director_ids: Some(movie.director_ids),
+            star_ids: Some(movie.star_ids),
+            is_available: Some(movie.is_available.unwrap_or(true)),
+        }
+    }
+}
+
+/// The largest price `numeric(10, 2)` holds, and the largest gross of `numeric(14, 2)`.
+const MAX_PRICE: Decimal = Decimal::from_parts(1410065407, 2, 0, false, 2);
+const MAX_GROSS: Decimal = Decimal::from_parts(276447231, 23283, 0, false, 2);
+
+/// Checked, normalized changes, ready to write.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub name: Option<String>,
+    pub year: Option<i32>,
+    pub time: Option<i32>,
+    pub imdb: Option<Decimal>,
+    pub votes: Option<i32>,
+    pub meta_score: Option<Option<i32>>,
+    pub gross: Option<Option<Decimal>>,
+    pub description: Option<String>,
+    pub price: Option<Decimal>,
+    pub certification_id: Option<i64>,
+    pub genre_ids: Option<Vec<i64>>,
+    pub director_ids: Option<Vec<i64>>,
+    pub star_ids: Option<Vec<i64>>,
+    pub is_available: Option<bool>,
+}
+
+fn money(field: &str, value: Decimal, max: Decimal, errors: &mut Vec<FieldError>) -> Decimal {
+    if value.is_sign_negative() {
+        errors.push(FieldError::new(field, "must not be negative"));
+    } else if value.normalize().scale() > 2 {
+        errors.push(FieldError::new(
+            field,
+            "must have at most two decimal places",
+        ));
+    } else if value > max {
+        errors.push(FieldError::new(field, format!("must be at most {max}")));
+    }
+    let mut value = value.round_dp(2);
+    value.rescale(2);
+    value
+}
+
+fn ids(field: &str, ids: Vec<i64>, errors: &mut Vec<FieldError>) -> Vec<i64> {
+    if ids.iter().any(|&id| id < 1) {
+        errors.push(FieldError::new(field, "ids are positive integers"));
+    }
+    let mut ids = ids;
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+impl MoviePatch {
+    /// Checks every present field, naming each broken one.
+    pub fn validate(self) -> Result<Changes, ApiError> {
+        let mut errors = Vec::new();
+        let mut text = |field: &str, value: Option<String>, max: usize| {
+            value.map(|value| {
+                let trimmed = value.trim().to_owned();
+                let length = trimmed.chars().count();
+                if length == 0 || length > max {
+                    errors.push(FieldError::new(
+                        field,
+                        format!("must be 1 to {max} characters"),
+                    ));
+                }
+                trimmed
+            })
+        };
+        let name = text("name", self.name, 255);
+        let description = text("description", self.description, 10_000);
+        if self.year.is_some_and(|year| !(1888..=2100).contains(&year)) {
+            errors.push(FieldError::new("year", "must be between 1888 and 2100"));
+        }
+        if self.time.is_some_and(|time| !(1..=1000).contains(&time)) {
+            errors.push(FieldError::new(
+                "time",
+                "must be between 1 and 1000 minutes",
+            ));
+        }
+        let imdb = self.imdb.map(|imdb| {
+            let tenths = imdb * 10.0;
+            if !(0.0..=10.0).contains(&imdb) || (tenths - tenths.round()).abs() > 1e-6 {
+                errors.push(FieldError::new(
+                    "imdb",
+                    "must be between 0 and 10 with at most one decimal place",
+                ));
+                Decimal::ZERO
+            } else {
+                Decimal::new(tenths.round() as i64, 1)
+            }
+        });
+        let votes = self.votes.map(|votes| {
+            i32::try_from(votes)
+                .ok()
+                .filter(|v| *v >= 0)
+                .unwrap_or_else(|| {
+                    errors.push(FieldError::new("votes", "must be between 0 and 2147483647"));
+                    0
+                })
+        });
+        if self
+            .meta_score
+            .flatten()
+            .is_some_and(|score| !(0..=100).contains(&score))
+        {
+            errors.push(FieldError::new("meta_score", "must be between 0 and 100"));
+        }
+        let gross = self
+            .gross
+            .map(|gross| gross.map(|g| money("gross", g, MAX_GROSS, &mut errors)));
+        let price = self
+            .price
+            .map(|p| money("price", p, MAX_PRICE, &mut errors));
+        if self.certification_id.is_some_and(|id| id < 1) {
+            errors.push(FieldError::new(
+                "certification_id",
+                "ids are positive integers",
+            ));
+        }
+        let genre_ids = self.genre_ids.map(|v| ids("genre_ids", v, &mut errors));
+        let director_ids = self
+            .director_ids
+            .map(|v| ids("director_ids", v, &mut errors));
+        let star_ids = self.star_ids.map(|v| ids("star_ids", v, &mut errors));
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(Changes {
+            name,
+            year: self.year,
+            time: self.time,
+            imdb,
+            votes,
+            meta_score: self.meta_score,
+            gross,
+            description,
+            price,
+            certification_id: self.certification_id,
+            genre_ids,
+            director_ids,
+            star_ids,
+            is_available: self.is_available,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(patch: MoviePatch) -> Vec<String> {
+        match patch.validate() {
+            Ok(_) => vec![],
+            Err(ApiError::Validation(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn money_has_two_places_at_most() {
+        let ok = MoviePatch {
+            price: Some("9.9".parse().unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(ok.validate().unwrap().price.unwrap().to_string(), "9.90");
+        let bad = MoviePatch {
+            price: Some("9.999".parse().unwrap()),
+            gross: Some(Some("-1".parse().unwrap())),
+            ..Default::default()
+        };
+        assert_eq!(fields(bad), ["gross", "price"]);
+    }
+
+    #[test]
+    fn the_limits_are_what_the_columns_hold() {
+        assert_eq!(MAX_PRICE.to_string(), "99999999.99");
+        assert_eq!(MAX_GROSS.to_string(), "999999999999.99");
+    }
+
+    #[test]
+    fn imdb_has_one_place_in_range() {
+        let good = MoviePatch {
+            imdb: Some(7.3),
+            ..Default::default()
+        };
+        assert_eq!(good.validate().unwrap().imdb.unwrap().to_string(), "7.3");
+        for bad in [10.5, -1.0, 7.25] {
+            let patch = MoviePatch {
+                imdb: Some(bad),
+                ..Default::default()
+            };
+            assert_eq!(fields(patch), ["imdb"], "{bad}");
+        }
+    }
+
+    #[test]
+    fn blank_text_and_duplicate_ids() {
+        let patch = MoviePatch {
+            name: Some("  ".into()),
+            genre_ids: Some(vec![2, 1, 2]),
+            ..Default::default()
+        };
+        assert_eq!(fields(patch), ["name"]);
+        let patch = MoviePatch {
+            genre_ids: Some(vec![2, 1, 2]),
+            ..Default::default()
+        };
+        assert_eq!(patch.validate().unwrap().genre_ids.unwrap(), [1, 2]);
+    }
+}

@@ -1,0 +1,291 @@
+//! Reading and writing one movie. Every write is one transaction; the search document is
+//! rewritten in it.
+
+use cinema_shared::{
+    ApiError, ApiResult, AppState,
+    email::{EmailKind, EmailMessage},
+    error::{FieldError, ResultExt},
+};
+use serde_json::{Map, json};
+use sqlx::{PgPool, Postgres, Transaction, types::Json};
+use uuid::Uuid;
+
+use super::model::{Changes, MovieDetail};
+use crate::taxonomy;
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("no such movie".into())
+}
+
+fn duplicate() -> ApiError {
+    ApiError::conflict("a movie with this name, year and time already exists")
+}
+
+/// The detail of a movie as one JSON value; with `viewer`, that user's own state too.
+pub async fn detail(
+    db: impl sqlx::PgExecutor<'_>,
+    id: Uuid,
+    viewer: Option<Uuid>,
+) -> ApiResult<MovieDetail> {
+    let found: Option<Json<MovieDetail>> = sqlx::query_scalar(DETAIL)
+        .bind(id)
+        .bind(viewer)
+        .fetch_optional(db)
+        .await?;
+    found.map(|Json(movie)| movie).ok_or_else(not_found)
+}
+
+/// The detail statement: `$1` the movie, `$2` the viewer or NULL (public so the benchmark
+/// can run the very same text).
+pub const DETAIL: &str = "\
+SELECT jsonb_build_object(
+    'id', m.id, 'name', m.name, 'year', m.year, 'time', m.time, 'imdb', m.imdb,
+    'votes', m.votes, 'meta_score', m.meta_score, 'gross', m.gross::text,
+    'description', m.description, 'price', m.price::text, 'currency', 'USD',
+    'is_available', m.is_available,
+    'certification', jsonb_build_object('id', c.id, 'name', c.name),
+    'genres', coalesce((SELECT jsonb_agg(jsonb_build_object('id', t.id, 'name', t.name)
+        ORDER BY t.name, t.id) FROM movie_genres l JOIN genres t ON t.id = l.genre_id
+        WHERE l.movie_id = m.id), '[]'::jsonb),
+    'directors', coalesce((SELECT jsonb_agg(jsonb_build_object('id', t.id, 'name', t.name)
+        ORDER BY t.name, t.id) FROM movie_directors l JOIN directors t ON t.id = l.director_id
+        WHERE l.movie_id = m.id), '[]'::jsonb),
+    'stars', coalesce((SELECT jsonb_agg(jsonb_build_object('id', t.id, 'name', t.name)
+        ORDER BY t.name, t.id) FROM movie_stars l JOIN stars t ON t.id = l.star_id
+        WHERE l.movie_id = m.id), '[]'::jsonb),
+    'likes', m.likes, 'dislikes', m.dislikes, 'average_rating', m.average_rating,
+    'ratings_count', m.ratings_count, 'comments_count', m.comments_count,
+    'created_at', m.created_at, 'updated_at', m.updated_at
+) || CASE WHEN $2::uuid IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(
+    'my_reaction', (SELECT r.value FROM reactions r WHERE r.user_id = $2 AND r.movie_id = m.id),
+    'my_rating', (SELECT r.score FROM ratings r WHERE r.user_id = $2 AND r.movie_id = m.id),
+    'is_favorite', EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = $2 AND f.movie_id = m.id),
+    'in_cart', EXISTS (SELECT 1 FROM cart_items i WHERE i.user_id = $2 AND i.movie_id = m.id),
+    'is_purchased', EXISTS (SELECT 1 FROM purchases p WHERE p.user_id = $2 AND p.movie_id = m.id)
+) END
+FROM movies m JOIN certifications c ON c.id = m.certification_id
+WHERE m.id = $1";
+
+/// 422 naming each link field whose ids name nothing.
+async fn check_links(tx: &mut Transaction<'_, Postgres>, changes: &Changes) -> ApiResult<()> {
+    let empty = Vec::new();
+    let certification: Vec<i64> = changes.certification_id.into_iter().collect();
+    let missing = taxonomy::missing_ids(
+        &mut **tx,
+        [
+            changes.genre_ids.as_ref().unwrap_or(&empty),
+            changes.director_ids.as_ref().unwrap_or(&empty),
+            changes.star_ids.as_ref().unwrap_or(&empty),
+            &certification,
+        ],
+    )
+    .await?;
+    let errors: Vec<FieldError> = ["genre_ids", "director_ids", "star_ids", "certification_id"]
+        .into_iter()
+        .zip(missing)
+        .filter(|(_, missing)| !missing.is_empty())
+        .map(|(field, missing)| {
+            let ids: Vec<String> = missing.iter().map(i64::to_string).collect();
+            FieldError::new(field, format!("no such id: {}", ids.join(", ")))
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Replaces the movie's links of each kind whose ids are given, then rewrites its search
+/// document (title, description or people may have changed).
+async fn write_links(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    changes: &Changes,
+) -> ApiResult<()> {
+    for (table, column, ids) in [
+        ("movie_genres", "genre_id", &changes.genre_ids),
+        ("movie_directors", "director_id", &changes.director_ids),
+        ("movie_stars", "star_id", &changes.star_ids),
+    ] {
+        let Some(ids) = ids else { continue };
+        sqlx::query(&format!("DELETE FROM {table} WHERE movie_id = $1"))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(&format!(
+            "INSERT INTO {table} (movie_id, {column}) SELECT $1, unnest($2::bigint[])"
+        ))
+        .bind(id)
+        .bind(ids)
+        .execute(&mut **tx)
+        .await
+        // A link deleted between the check and here.
+        .on_constraint(&format!("{table}_{column}_fkey"), || {
+            ApiError::invalid(format!("{}_ids", &column[..column.len() - 3]), "no such id")
+        })?;
+    }
+    sqlx::query("SELECT refresh_movie_search(ARRAY[$1::uuid])")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn create(db: &PgPool, changes: Changes, viewer: Uuid) -> ApiResult<MovieDetail> {
+    let mut tx = db.begin().await?;
+    check_links(&mut tx, &changes).await?;
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO movies (name, year, time, imdb, votes, meta_score, gross, description, \
+                             price, certification_id, is_available) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(&changes.name)
+    .bind(changes.year)
+    .bind(changes.time)
+    .bind(changes.imdb)
+    .bind(changes.votes)
+    .bind(changes.meta_score.flatten())
+    .bind(changes.gross.flatten())
+    .bind(&changes.description)
+    .bind(changes.price)
+    .bind(changes.certification_id)
+    .bind(changes.is_available.unwrap_or(true))
+    .fetch_one(&mut *tx)
+    .await
+    .on_constraint("movies_name_year_time_key", duplicate)
+    .on_constraint("movies_certification_id_fkey", || {
+        ApiError::invalid("certification_id", "no such id")
+    })?;
+    write_links(&mut tx, id, &changes).await?;
+    let movie = detail(&mut *tx, id, Some(viewer)).await?;
+    tx.commit().await?;
+    Ok(movie)
+}
+
+pub async fn update(
+    db: &PgPool,
+    id: Uuid,
+    changes: Changes,
+    viewer: Uuid,
+) -> ApiResult<MovieDetail> {
+    let mut tx = db.begin().await?;
+    check_links(&mut tx, &changes).await?;
+    let updated = sqlx::query(
+        "UPDATE movies SET \
+            name = coalesce($2, name), year = coalesce($3, year), time = coalesce($4, time), \
+            imdb = coalesce($5, imdb), votes = coalesce($6, votes), \
+            meta_score = CASE WHEN $7 THEN $8 ELSE meta_score END, \
+            gross = CASE WHEN $9 THEN $10 ELSE gross END, \
+            description = coalesce($11, description), price = coalesce($12, price), \
+            certification_id = coalesce($13, certification_id), \
+            is_available = coalesce($14, is_available), updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&changes.name)
+    .bind(changes.year)
+    .bind(changes.time)
+    .bind(changes.imdb)
+    .bind(changes.votes)
+    .bind(changes.meta_score.is_some())
+    .bind(changes.meta_score.flatten())
+    .bind(changes.gross.is_some())
+    .bind(changes.gross.flatten())
+    .bind(&changes.description)
+    .bind(changes.price)
+    .bind(changes.certification_id)
+    .bind(changes.is_available)
+    .execute(&mut *tx)
+    .await
+    .on_constraint("movies_name_year_time_key", duplicate)
+    .on_constraint("movies_certification_id_fkey", || {
+        ApiError::invalid("certification_id", "no such id")
+    })?;
+    if updated.rows_affected() == 0 {
+        return Err(not_found());
+    }
+    write_links(&mut tx, id, &changes).await?;
+    let movie = detail(&mut *tx, id, Some(viewer)).await?;
+    tx.commit().await?;
+    Ok(movie)
+}
+
+/// The notification kind (in-app and email) for a movie taken out of a cart.
+pub const REMOVED_FROM_CART: &str = "movie_removed_from_cart";
+
+/// Deletes a movie under the rules: never once bought; out of carts only with `force`, whose
+/// owners are then notified in-app and by email (queued before commit, so a queue failure
+/// undoes the delete).
+pub async fn delete(state: &AppState, id: Uuid, force: bool) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    // The row lock makes concurrent cart adds and purchases (their foreign keys take a share
+    // lock on the movie) wait for this transaction, so the checks below stay true.
+    let name: String = sqlx::query_scalar("SELECT name FROM movies WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(not_found)?;
+    let bought: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM purchases WHERE movie_id = $1)")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if bought {
+        return Err(ApiError::conflict(
+            "someone bought this movie, so it cannot be deleted; mark it unavailable instead",
+        ));
+    }
+    let owners: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT c.user_id, u.email FROM cart_items c JOIN users u ON u.id = c.user_id \
+         WHERE c.movie_id = $1 ORDER BY c.user_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !owners.is_empty() && !force {
+        let mut extra = Map::new();
+        extra.insert("carts".into(), owners.len().into());
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "this movie is in {} cart(s); repeat with force=true to remove it from them",
+                owners.len()
+            ),
+            extra,
+        });
+    }
+    if !owners.is_empty() {
+        let user_ids: Vec<Uuid> = owners.iter().map(|(user, _)| *user).collect();
+        sqlx::query("DELETE FROM cart_items WHERE movie_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO notifications (user_id, kind, data) SELECT unnest($1::uuid[]), $2, $3",
+        )
+        .bind(&user_ids)
+        .bind(REMOVED_FROM_CART)
+        .bind(json!({ "movie_id": id, "movie_name": name }))
+        .execute(&mut *tx)
+        .await?;
+        for (_, email) in &owners {
+            state
+                .mail
+                .enqueue(&EmailMessage {
+                    kind: EmailKind::MovieRemovedFromCart,
+                    to: email.clone(),
+                    data: json!({ "movie_name": name }),
+                })
+                .await?;
+        }
+    }
+    sqlx::query("DELETE FROM movies WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .on_constraint("purchases_movie_id_fkey", || {
+            ApiError::conflict("someone bought this movie, so it cannot be deleted")
+        })?;
+    tx.commit().await?;
+    Ok(())
+}

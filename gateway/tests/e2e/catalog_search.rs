@@ -1,0 +1,158 @@
+//! Search: title, description, star and director names; ranked with title matches first;
+//! typo-tolerant; combinable with every filter and sort.
+
+use cinema_shared::auth::Role;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::support::{TestApp, problem};
+
+async fn create(app: &TestApp, bearer: &str, path: &str, body: Value) -> Value {
+    let response = app
+        .post(path)
+        .header("authorization", bearer)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "POST {path}");
+    response.json().await.unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn title_matches_rank_above_people_and_description_matches(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let moderator = app.make_user(Role::Moderator).await;
+    let bearer = moderator.bearer();
+    let certification = create(&app, &bearer, "/certifications", json!({"name": "PG"})).await;
+    let director = create(
+        &app,
+        &bearer,
+        "/directors",
+        json!({"name": "Marta Lighthouse"}),
+    )
+    .await;
+    let movie = |name: &str, description: &str, directors: Vec<i64>| {
+        json!({
+            "name": name, "year": 2001, "time": 90, "imdb": 7.0, "votes": 10,
+            "description": description, "price": "3.00",
+            "certification_id": certification["id"], "director_ids": directors,
+        })
+    };
+    // Created description-match first and title-match last, so neither age nor id order
+    // could produce the expected ranking.
+    let by_description = create(
+        &app,
+        &bearer,
+        "/movies",
+        movie(
+            "Sea Fever",
+            "A storm, a boat, and a lighthouse at the end of the world.",
+            vec![],
+        ),
+    )
+    .await;
+    let by_person = create(
+        &app,
+        &bearer,
+        "/movies",
+        movie(
+            "Quiet Waters",
+            "Two sisters inherit a boat.",
+            vec![director["id"].as_i64().unwrap()],
+        ),
+    )
+    .await;
+    let by_title = create(
+        &app,
+        &bearer,
+        "/movies",
+        movie("The Lighthouse Keeper", "An old man keeps watch.", vec![]),
+    )
+    .await;
+    create(
+        &app,
+        &bearer,
+        "/movies",
+        movie("Unrelated", "Nothing to see.", vec![]),
+    )
+    .await;
+
+    let found = app.list_ids("/movies?search=lighthouse").await;
+    let expected: Vec<uuid::Uuid> = [&by_title, &by_person, &by_description]
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(found, expected);
+    // An explicit sort replaces the ranking: oldest first.
+    let sorted = app
+        .list_ids("/movies?search=lighthouse&sort=created_at")
+        .await;
+    let mut oldest_first = expected.clone();
+    oldest_first.reverse();
+    assert_eq!(sorted, oldest_first);
+    // Stemming: "lighthouses" finds the same three.
+    assert_eq!(app.list_ids("/movies?search=lighthouses").await.len(), 3);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn search_tolerates_typos_and_finds_people(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let c = app.fixture_catalog().await;
+    let first = |ids: Vec<uuid::Uuid>| c.keys(&ids).first().copied();
+    assert_eq!(
+        first(app.list_ids("/movies?search=Crimsn%20Harbr").await),
+        Some("C")
+    );
+    assert_eq!(
+        first(app.list_ids("/movies?search=frozen%20orbt").await),
+        Some("F")
+    );
+    // A star's name (typo included), combined with an explicit sort.
+    assert_eq!(
+        c.keys(&app.list_ids("/movies?search=keanu&sort=year").await),
+        ["A", "D", "E"]
+    );
+    assert_eq!(
+        c.keys(&app.list_ids("/movies?search=keanu%20reevs&sort=year").await),
+        ["A", "D", "E"]
+    );
+    // A director's name with a filter: Nolan's movies after 2000.
+    let mut found = c.keys(&app.list_ids("/movies?search=nolan&year_min=2000").await);
+    found.sort_unstable();
+    assert_eq!(found, ["D", "F"]);
+    // The title outranks a description that mentions the same word.
+    assert_eq!(
+        c.keys(&app.list_ids("/movies?search=signal").await),
+        ["A", "E"]
+    );
+    // Description words are searched too.
+    assert_eq!(
+        c.keys(&app.list_ids("/movies?search=fisherman").await),
+        ["C"]
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn no_match_is_an_empty_page_and_blank_is_no_search(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.fixture_catalog().await;
+    let none = app.list_as("/movies?search=xqzvwk", None).await;
+    assert_eq!(
+        (none["total"].as_i64(), none["pages"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert!(none["items"].as_array().unwrap().is_empty());
+    // Only stop words or punctuation: still 200.
+    app.list_as("/movies?search=the%20%26%20!", None).await;
+    let blank = app.list_as("/movies?search=%20%20", None).await;
+    assert_eq!(blank["total"], 6);
+    problem(
+        app.get(&format!("/movies?search={}", "a".repeat(201)))
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+}
