@@ -54,15 +54,7 @@ pub async fn delete_favorite(
     user: AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let deleted = sqlx::query("DELETE FROM favorites WHERE user_id = $1 AND movie_id = $2")
-        .bind(user.id)
-        .bind(id)
-        .execute(&state.db)
-        .await?;
-    if deleted.rows_affected() == 0 {
-        movie::ensure_exists(&state.db, id).await?;
-    }
-    Ok(StatusCode::NO_CONTENT)
+    movie::clear_own(&state.db, movie::OwnRow::Favorite, user.id, id).await
 }
 
 /// The caller's favorites, with every movie filter and sort.

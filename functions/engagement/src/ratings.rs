@@ -104,13 +104,5 @@ pub async fn delete_rating(
     user: AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let deleted = sqlx::query("DELETE FROM ratings WHERE user_id = $1 AND movie_id = $2")
-        .bind(user.id)
-        .bind(id)
-        .execute(&state.db)
-        .await?;
-    if deleted.rows_affected() == 0 {
-        movie::ensure_exists(&state.db, id).await?;
-    }
-    Ok(StatusCode::NO_CONTENT)
+    movie::clear_own(&state.db, movie::OwnRow::Rating, user.id, id).await
 }
