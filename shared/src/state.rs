@@ -24,10 +24,14 @@ impl AppState {
 
     /// Builds the AWS clients for `config` around an existing pool.
     pub async fn build(config: Config, db: PgPool) -> Self {
-        let sdk = aws::load_sdk_config().await;
-        let mail = EmailQueue::new(aws::sqs_client(&sdk), config.mail_queue_url.clone());
+        Self::with_sdk(config, db, &aws::load_sdk_config().await)
+    }
+
+    /// Builds the clients from an already loaded SDK configuration.
+    pub fn with_sdk(config: Config, db: PgPool, sdk: &aws_config::SdkConfig) -> Self {
+        let mail = EmailQueue::new(aws::sqs_client(sdk), config.mail_queue_url.clone());
         let storage = Storage::new(
-            aws::s3_client(&sdk, config.s3_force_path_style),
+            aws::s3_client(sdk, config.s3_force_path_style),
             config.media_bucket.clone(),
         );
         Self {

@@ -38,10 +38,9 @@ impl TestApp {
         let mut config = MailerConfig::from_env()
             .expect("the test environment is incomplete: run the tests with `make test`");
         customize(&mut config);
-        let mut state = AppState::build(config.shared.clone(), db.clone()).await;
-        let queue_url = state
-            .mail
-            .client()
+        // One SDK configuration serves both the queue creation and the app's clients.
+        let sdk = cinema_shared::aws::load_sdk_config().await;
+        let queue_url = cinema_shared::aws::sqs_client(&sdk)
             .create_queue()
             .queue_name(format!("test-mail-{}", Uuid::new_v4()))
             .send()
@@ -49,8 +48,8 @@ impl TestApp {
             .expect("the local SQS server does not answer: run `make up`")
             .queue_url
             .expect("queue url");
-        config.shared.mail_queue_url = queue_url.clone();
-        state = AppState::build(config.shared.clone(), db.clone()).await;
+        config.shared.mail_queue_url = queue_url;
+        let state = AppState::with_sdk(config.shared.clone(), db, &sdk);
         Self::serve(state, &config).await
     }
 
