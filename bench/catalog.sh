@@ -7,6 +7,8 @@
 #   bench/catalog.sh                 # everything, from a fresh bench database
 #   REUSE_DB=1 bench/catalog.sh      # keep an already generated bench database
 #   DURATION=10 bench/catalog.sh     # seconds per run (default 20)
+#   ONLY=Search bench/catalog.sh     # only the cases whose name contains this; prints the
+#                                    # rows and leaves the report alone
 #
 # Needs the local cloud (`make up`) for Postgres and the queue the gateway polls.
 set -euo pipefail
@@ -96,6 +98,7 @@ EXPLAINS=""
 index=0
 for case in "${CASES[@]}"; do
     IFS='|' read -r name path sql_args target <<<"$case"
+    [[ "$name" == *"${ONLY:-}"* ]] || continue
     index=$((index + 1))
     url="http://127.0.0.1:$PORT$path"
     log "$name: $path"
@@ -134,6 +137,10 @@ for case in "${CASES[@]}"; do
     printf '%s\n' "${ROWS[-1]}" >&2
 done
 
+if [[ -n "${ONLY:-}" ]]; then
+    printf '%s\n' "${ROWS[@]}"
+    exit 0
+fi
 {
     echo "# Catalog benchmark"
     echo

@@ -156,3 +156,43 @@ async fn no_match_is_an_empty_page_and_blank_is_no_search(db: PgPool) {
     )
     .await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn quotes_and_backslashes_are_searched_as_plain_text(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let moderator = app.make_user(Role::Moderator).await;
+    let bearer = moderator.bearer();
+    let certification = create(&app, &bearer, "/certifications", json!({"name": "PG"})).await;
+    let quoted = create(
+        &app,
+        &bearer,
+        "/movies",
+        json!({
+            "name": r"Ocean's Slash\Back", "year": 2001, "time": 90, "imdb": 7.0, "votes": 10,
+            "description": "A heist.", "price": "3.00", "certification_id": certification["id"],
+        }),
+    )
+    .await;
+    let ids = app.list_ids("/movies?search=ocean%27s").await;
+    assert_eq!(ids.len(), 1);
+    assert_eq!(ids[0].to_string(), quoted["id"].as_str().unwrap());
+    // Text that would end a quoted string and run SQL is only searched for.
+    for attack in [
+        "%27%29%3B%20DELETE%20FROM%20movies%3B%20--",
+        "%5C%27%29%3B%20DELETE%20FROM%20movies%3B%20--",
+        "%5C",
+    ] {
+        let page = app.list_as(&format!("/movies?search={attack}"), None).await;
+        assert!(page["items"].as_array().is_some(), "{attack}: {page}");
+    }
+    assert_eq!(app.list_as("/movies", None).await["total"], 1);
+    let body = problem(
+        app.get("/movies?search=frozen%00harbor")
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "search", "{body}");
+}

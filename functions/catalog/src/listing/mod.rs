@@ -168,10 +168,9 @@ fn linked_to(link: usize, id: &str) -> String {
     }
 }
 
-/// The sort expression and direction of `sort` over the movie aliased `m`, ending in the id
-/// tie-break so equal keys keep one order across pages.
-fn order_by(sort: Sort) -> String {
-    let (column, nulls) = match sort.key {
+/// The column `sort` orders by, over the movie aliased `m`, and where its nulls go.
+fn sort_column(sort: Sort) -> (&'static str, &'static str) {
+    match sort.key {
         SortKey::Price => ("m.price", ""),
         SortKey::Year => ("m.year", ""),
         SortKey::Imdb => ("m.imdb", ""),
@@ -180,9 +179,20 @@ fn order_by(sort: Sort) -> String {
         SortKey::Popularity => ("m.popularity", ""),
         SortKey::Name => ("m.name", ""),
         SortKey::CreatedAt => ("m.created_at", ""),
-    };
+    }
+}
+
+/// `ORDER BY` for `sort` with the sort key at `key` and the movie id at `id`, ending in the id
+/// tie-break so equal keys keep one order across pages.
+fn order_by_at(sort: Sort, key: &str, id: &str) -> String {
+    let (_, nulls) = sort_column(sort);
     let direction = if sort.descending { "DESC" } else { "ASC" };
-    format!("{column} {direction}{nulls}, m.id {direction}")
+    format!("{key} {direction}{nulls}, {id} {direction}")
+}
+
+/// `ORDER BY` for `sort` over the movie aliased `m`.
+fn order_by(sort: Sort) -> String {
+    order_by_at(sort, sort_column(sort).0, "m.id")
 }
 
 /// The statement that lists `scope` under `filters` (already validated).
@@ -302,26 +312,34 @@ pub fn build(scope: Scope, filters: &MovieFilters) -> Statement {
                     .collect::<Vec<_>>()
                     .join(" AND ")
             };
-            let (page_order, order) = match filters.sort {
-                Some(sort) => (order_by(sort), order_by(sort)),
+            // Matches carry their sort key, so the page is chosen from them alone (joining
+            // the movies back to sort thousands of matches costs more than ranking them).
+            let (key, page_order, order) = match filters.sort {
+                Some(sort) => (
+                    format!(", {} AS key", sort_column(sort).0),
+                    order_by_at(sort, "x.key", "x.id"),
+                    order_by(sort),
+                ),
                 None => (
-                    "x.rank DESC, m.id ASC".to_owned(),
+                    String::new(),
+                    "x.rank DESC, x.id ASC".to_owned(),
                     "page.rank DESC, m.id ASC".to_owned(),
                 ),
             };
             (
                 format!(
                     "exact AS MATERIALIZED (\
-                        SELECT m.id, {rank} AS rank FROM movies m WHERE {exact}), \
+                        SELECT m.id, {exact_rank} AS rank{key} FROM movies m WHERE {exact}), \
                      matched AS MATERIALIZED (\
-                        SELECT id, rank FROM exact \
+                        SELECT * FROM exact \
                         UNION ALL \
-                        SELECT m.id, {rank} AS rank FROM movies m \
+                        SELECT m.id, {fuzzy_rank} AS rank{key} FROM movies m \
                         WHERE NOT EXISTS (SELECT 1 FROM exact) AND {fuzzy}), \
                      page AS (\
-                        SELECT m.id, x.rank FROM matched x JOIN movies m ON m.id = x.id \
+                        SELECT x.id, x.rank FROM matched x \
                         ORDER BY {page_order} LIMIT {limit} OFFSET {offset})",
-                    rank = search::rank(q),
+                    exact_rank = search::exact_rank(q),
+                    fuzzy_rank = search::fuzzy_rank(q),
                     exact = with_filters(search::exact(q)),
                     fuzzy = with_filters(search::fuzzy(q)),
                 ),
@@ -391,7 +409,7 @@ mod tests {
     }
 
     #[test]
-    fn filters_bind_their_values() {
+    fn filters_write_their_numbers_into_the_text() {
         let filters = MovieFilters {
             genre: vec![3, 4],
             year_min: Some(1990),
@@ -399,9 +417,28 @@ mod tests {
             ..Default::default()
         };
         let statement = build(Scope::Star(7), &filters);
-        assert!(statement.args.contains(&Arg::Ints(vec![3, 4])));
-        assert!(statement.args.contains(&Arg::Int(7)));
+        assert!(statement.args.is_empty());
+        assert!(
+            statement
+                .sql
+                .contains("l.genre_id = ANY('{3,4}'::bigint[])")
+        );
+        assert!(statement.sql.contains("l.star_id = (7)::bigint"));
+        assert!(statement.sql.contains("m.year >= (1990)::bigint"));
         assert!(statement.sql.contains("ORDER BY m.price ASC, m.id ASC"));
         assert!(statement.sql.contains("'unknown'"));
+    }
+
+    #[test]
+    fn only_user_ids_are_bound_and_search_text_is_quoted() {
+        let filters = MovieFilters {
+            search: Some(r"it's \".into()),
+            ..Default::default()
+        };
+        let user = Uuid::nil();
+        let statement = build(Scope::FavoritesOf(user), &filters);
+        assert_eq!(statement.args, [Arg::Uuid(user)]);
+        assert!(statement.sql.contains("f.user_id = $1"));
+        assert!(statement.sql.contains(r"E'it''s \\'"));
     }
 }

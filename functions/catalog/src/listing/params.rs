@@ -130,14 +130,20 @@ impl MovieFilters {
                 errors.push(FieldError::new(field, "ids are positive integers"));
             }
         }
-        if self
-            .search_text()
-            .is_some_and(|text| text.chars().count() > MAX_SEARCH_CHARS)
-        {
-            errors.push(FieldError::new(
-                "search",
-                format!("must be at most {MAX_SEARCH_CHARS} characters"),
-            ));
+        if let Some(text) = self.search_text() {
+            if text.chars().count() > MAX_SEARCH_CHARS {
+                errors.push(FieldError::new(
+                    "search",
+                    format!("must be at most {MAX_SEARCH_CHARS} characters"),
+                ));
+            }
+            // Postgres text cannot hold NUL; no search word holds the other control characters.
+            if text.chars().any(char::is_control) {
+                errors.push(FieldError::new(
+                    "search",
+                    "must not contain control characters",
+                ));
+            }
         }
         if errors.is_empty() {
             Ok(())
