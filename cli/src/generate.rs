@@ -316,6 +316,9 @@ async fn load(
                     FROM reactions GROUP BY movie_id) x ON x.movie_id = i.id
          WHERE m.id = i.id AND (r.count IS NOT NULL OR x.movie_id IS NOT NULL);
          UPDATE catalog_counters SET movies = (SELECT count(*) FROM movies);
+         TRUNCATE movie_year_counts;
+         INSERT INTO movie_year_counts (year, movie_count)
+         SELECT year, count(*) FROM movies GROUP BY year;
          DROP TABLE movie_index; DROP TABLE audience;",
     )
     .await?;

@@ -594,3 +594,52 @@ async fn the_openapi_document_describes_catalog_and_engagement_routes(db: PgPool
     assert!(paths["/api/v1/movies"]["post"]["security"].is_array());
     assert!(doc["components"]["schemas"]["MoviePage"].is_object());
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn year_totals_follow_creates_year_changes_and_deletes(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let c = app.fixture_catalog().await;
+    let moderator = app.make_user(Role::Moderator).await;
+    let total = |query: &'static str| {
+        let app = &app;
+        async move { app.list_as(&format!("/movies?{query}"), None).await["total"].clone() }
+    };
+    // The fixture has Alpha Signal (1999) in the 1990s and nothing in 2019.
+    assert_eq!(total("year_min=1990&year_max=1999").await, 1);
+    assert_eq!(total("year=2019").await, 0);
+
+    let created: Value = post_movie(&app, &moderator, &new_movie(&c))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["year"], 2019);
+    assert_eq!(total("year=2019").await, 1);
+    assert_eq!(total("year_min=2010").await, 5);
+
+    let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let response = app
+        .patch(&format!("/movies/{id}"))
+        .header("authorization", moderator.bearer())
+        .json(&json!({"year": 1995}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(total("year=2019").await, 0);
+    assert_eq!(total("year_min=1990&year_max=1999").await, 2);
+    // A change that leaves the year alone leaves the counts alone.
+    let response = app
+        .patch(&format!("/movies/{id}"))
+        .header("authorization", moderator.bearer())
+        .json(&json!({"year": 1995, "votes": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(total("year_min=1990&year_max=1999").await, 2);
+
+    assert_eq!(delete_movie(&app, &moderator, id, "").await.status(), 204);
+    assert_eq!(total("year_min=1990&year_max=1999").await, 1);
+    assert_eq!(total("year_min=1888").await, 6);
+}

@@ -237,15 +237,19 @@ pub fn build(scope: Scope, filters: &MovieFilters) -> Statement {
             single_link = Some((3, p));
         }
     }
-    if let Some(year) = filters.year {
-        conditions.push(format!("m.year = {}", st.arg(Arg::Int(year.into()))));
-    }
-    if let Some(year) = filters.year_min {
-        conditions.push(format!("m.year >= {}", st.arg(Arg::Int(year.into()))));
-    }
-    if let Some(year) = filters.year_max {
-        conditions.push(format!("m.year <= {}", st.arg(Arg::Int(year.into()))));
-    }
+    // Year conditions over a column named `year`: the same ones select movies and, when they
+    // are the only conditions, sum the stored per-year counts for the total.
+    let years: Vec<String> = [
+        ("=", filters.year),
+        (">=", filters.year_min),
+        ("<=", filters.year_max),
+    ]
+    .into_iter()
+    .filter_map(|(op, year)| {
+        year.map(|year| format!("year {op} {}", st.arg(Arg::Int(year.into()))))
+    })
+    .collect();
+    conditions.extend(years.iter().map(|condition| format!("m.{condition}")));
     for (column, op, value) in [
         ("imdb", ">=", filters.imdb_min),
         ("imdb", "<=", filters.imdb_max),
@@ -351,6 +355,11 @@ pub fn build(scope: Scope, filters: &MovieFilters) -> Statement {
             let order = order_by(filters.sort.unwrap_or_default());
             let total = if conditions.is_empty() {
                 "(SELECT movies FROM catalog_counters)".to_owned()
+            } else if conditions.len() == years.len() {
+                format!(
+                    "(SELECT coalesce(sum(movie_count), 0) FROM movie_year_counts WHERE {})",
+                    years.join(" AND ")
+                )
             } else if let (1, Some((link, p))) = (conditions.len(), &single_link) {
                 format!(
                     "coalesce((SELECT movie_count FROM {} WHERE id = {p}), 0)",
@@ -405,6 +414,28 @@ mod tests {
             statement
                 .sql
                 .contains("ORDER BY m.created_at DESC, m.id DESC")
+        );
+    }
+
+    #[test]
+    fn a_list_filtered_by_years_alone_counts_from_the_year_counts() {
+        let filters = MovieFilters {
+            year_min: Some(1990),
+            year_max: Some(1999),
+            ..Default::default()
+        };
+        let statement = build(Scope::All, &filters);
+        assert!(statement.sql.contains(
+            "FROM movie_year_counts WHERE year >= (1990)::bigint AND year <= (1999)::bigint"
+        ));
+        let with_genre = MovieFilters {
+            genre: vec![1],
+            ..filters
+        };
+        assert!(
+            !build(Scope::All, &with_genre)
+                .sql
+                .contains("movie_year_counts")
         );
     }
 
