@@ -122,6 +122,12 @@ pub async fn generate(pool: &PgPool, sizes: Sizes, reset: bool) -> anyhow::Resul
                           reactions, genres, directors, stars, certifications",
     )
     .await?;
+    step(
+        db,
+        "catalog page anchors",
+        "SELECT rebuild_catalog_anchors()",
+    )
+    .await?;
     println!(
         "generated {} movies, {} people, {} interactions in {:.1} s",
         sizes.movies,

@@ -1,8 +1,11 @@
 //! The janitor: deletes expired activation, reset and refresh tokens, old rate-limit counters
-//! and old delivery-log rows, a bounded batch at a time.
+//! and old delivery-log rows, a bounded batch at a time; and rebuilds the catalog's page anchors
+//! when a change of movies dropped them.
 //!
 //! Each batch locks its rows with `SKIP LOCKED`, so two runs at once share the work instead of
 //! waiting on each other, and a run can be repeated at will.
+
+mod anchors;
 
 use std::collections::BTreeMap;
 
@@ -44,10 +47,11 @@ const PURGES: &[Purge] = &[
     },
 ];
 
-/// How many rows each purge deleted.
+/// How many rows each purge deleted, and how many catalog anchors were built.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct JanitorReport {
     pub deleted: BTreeMap<&'static str, u64>,
+    pub catalog_anchors_built: i64,
 }
 
 pub async fn run(db: &PgPool, batch_size: i64) -> anyhow::Result<JanitorReport> {
@@ -56,7 +60,12 @@ pub async fn run(db: &PgPool, batch_size: i64) -> anyhow::Result<JanitorReport> 
         let deleted = purge_in_batches(db, purge, batch_size).await?;
         report.deleted.insert(purge.name, deleted);
     }
-    tracing::info!(deleted = ?report.deleted, "janitor run finished");
+    report.catalog_anchors_built = anchors::rebuild(db).await?;
+    tracing::info!(
+        deleted = ?report.deleted,
+        catalog_anchors_built = report.catalog_anchors_built,
+        "janitor run finished"
+    );
     Ok(report)
 }
 

@@ -265,3 +265,73 @@ async fn bad_parameters_are_422_naming_the_parameter(db: PgPool) {
         assert_eq!(fields, [field], "{query}: {body}");
     }
 }
+
+/// Every page of `per_page` in the default order, concatenated.
+async fn walk_pages(app: &TestApp, per_page: usize) -> Vec<uuid::Uuid> {
+    let mut ids = Vec::new();
+    for page in 1.. {
+        let found = app
+            .list_ids(&format!("/movies?per_page={per_page}&page={page}"))
+            .await;
+        if found.is_empty() {
+            return ids;
+        }
+        ids.extend(found);
+    }
+    unreachable!()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn deep_pages_seek_from_anchors_and_stay_right_when_movies_change(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let c = app.fixture_catalog().await;
+    let anchors = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM catalog_anchors")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap()
+    };
+    let rebuild = || async {
+        sqlx::query_scalar::<_, i64>("SELECT rebuild_catalog_anchors(2)")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap()
+    };
+    let everything = app.list_ids("/movies?per_page=100").await;
+    assert_eq!(c.keys(&everything), ["F", "E", "D", "C", "B", "A"]);
+    // Anchors at positions 2 and 4: pages of every size start before, at and after them.
+    assert_eq!(rebuild().await, 2);
+    for per_page in 1..=5 {
+        assert_eq!(
+            walk_pages(&app, per_page).await,
+            everything,
+            "per_page={per_page}"
+        );
+    }
+
+    // A new movie drops the anchors; pages stay right, then right again over new anchors.
+    let moderator = app.make_user(cinema_shared::auth::Role::Moderator).await;
+    let response = app
+        .post("/movies")
+        .header("authorization", moderator.bearer())
+        .json(&serde_json::json!({
+            "name": "Newest", "year": 2024, "time": 90, "imdb": 7.0, "votes": 1,
+            "description": "New.", "price": "1.00", "certification_id": c.certifications["PG"],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(anchors().await, 0);
+    let everything = app.list_ids("/movies?per_page=100").await;
+    assert_eq!(everything.len(), 7);
+    assert_eq!(walk_pages(&app, 2).await, everything);
+    assert_eq!(rebuild().await, 3);
+    for per_page in 1..=4 {
+        assert_eq!(
+            walk_pages(&app, per_page).await,
+            everything,
+            "per_page={per_page}"
+        );
+    }
+}

@@ -84,3 +84,82 @@ async fn expired_tokens_and_old_counters_are_purged_and_live_ones_kept(db: PgPoo
     .unwrap();
     assert_eq!(left, (1, 1, 1));
 }
+
+async fn anchors(db: &PgPool) -> Vec<(i64, uuid::Uuid)> {
+    sqlx::query_as("SELECT position, id FROM catalog_anchors ORDER BY position")
+        .fetch_all(db)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn catalog_anchors_are_rebuilt_after_movies_change(db: PgPool) {
+    sqlx::query("INSERT INTO certifications (name) VALUES ('PG')")
+        .execute(&db)
+        .await
+        .unwrap();
+    let add_movies = |from: i32, to: i32| {
+        sqlx::query(
+            "INSERT INTO movies (name, year, time, imdb, votes, price, description, \
+                                 certification_id, created_at) \
+             SELECT 'Movie ' || n, 2000, 90, 7.0, 10, 1.00, 'A movie.', \
+                    (SELECT id FROM certifications), now() - make_interval(mins => n % 700) \
+             FROM generate_series($1::int, $2::int) n",
+        )
+        .bind(from)
+        .bind(to)
+        .execute(&db)
+    };
+    add_movies(1, 900).await.unwrap();
+    // Too few movies to need anchors.
+    assert_eq!(
+        cinema_janitor::run(&db, 100)
+            .await
+            .unwrap()
+            .catalog_anchors_built,
+        0
+    );
+
+    add_movies(901, 2500).await.unwrap();
+    assert_eq!(
+        cinema_janitor::run(&db, 100)
+            .await
+            .unwrap()
+            .catalog_anchors_built,
+        2
+    );
+    // Each anchor is the movie with exactly `position` movies before it (newest first, ties by
+    // id: many movies here share a creation time).
+    for (position, id) in anchors(&db).await {
+        let at: uuid::Uuid = sqlx::query_scalar(
+            "SELECT id FROM movies ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1",
+        )
+        .bind(position)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(id, at, "anchor at {position}");
+    }
+    assert_eq!(anchors(&db).await.len(), 2);
+    assert_eq!(
+        cinema_janitor::run(&db, 100)
+            .await
+            .unwrap()
+            .catalog_anchors_built,
+        0
+    );
+
+    // Removing a movie drops them in the same transaction; the next run builds them anew.
+    sqlx::query("DELETE FROM movies WHERE name = 'Movie 7'")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert!(anchors(&db).await.is_empty());
+    assert_eq!(
+        cinema_janitor::run(&db, 100)
+            .await
+            .unwrap()
+            .catalog_anchors_built,
+        2
+    );
+}

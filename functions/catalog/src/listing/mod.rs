@@ -368,14 +368,34 @@ pub fn build(scope: Scope, filters: &MovieFilters) -> Statement {
             } else {
                 format!("(SELECT count(*) FROM movies m {filter})")
             };
-            (
+            let anchored = scope == Scope::All
+                && conditions.is_empty()
+                && filters.sort.unwrap_or_default() == Sort::default()
+                && page.offset() > 0;
+            let with = if anchored {
+                // A deep page of the whole catalog in its default order starts walking at the
+                // nearest anchor before it (see the catalog_anchors migration); without
+                // anchors it walks from the top like any other list.
+                format!(
+                    "anchor AS MATERIALIZED (\
+                        SELECT position, created_at, id FROM catalog_anchors \
+                        WHERE position <= {offset} ORDER BY position DESC LIMIT 1), \
+                     page AS (\
+                        SELECT x.id FROM anchor a CROSS JOIN LATERAL (\
+                            SELECT m.id FROM movies m \
+                            WHERE (m.created_at, m.id) <= (a.created_at, a.id) \
+                            ORDER BY {order} LIMIT {limit} OFFSET {offset} - a.position) x \
+                        UNION ALL \
+                        (SELECT m.id FROM movies m WHERE NOT EXISTS (SELECT 1 FROM anchor) \
+                         ORDER BY {order} LIMIT {limit} OFFSET {offset}))"
+                )
+            } else {
                 format!(
                     "page AS (SELECT m.id FROM movies m {filter} \
                      ORDER BY {order} LIMIT {limit} OFFSET {offset})"
-                ),
-                total,
-                order,
-            )
+                )
+            };
+            (with, total, order)
         }
     };
     st.sql = format!(
@@ -437,6 +457,26 @@ mod tests {
                 .sql
                 .contains("movie_year_counts")
         );
+    }
+
+    #[test]
+    fn only_deep_pages_of_the_whole_catalog_in_default_order_use_anchors() {
+        let page = |page: i64, sort: Option<&str>, year: Option<i32>| MovieFilters {
+            page: Some(page),
+            sort: sort.map(|sort| sort.parse().unwrap()),
+            year,
+            ..Default::default()
+        };
+        let anchored = |filters: MovieFilters| {
+            build(Scope::All, &filters)
+                .sql
+                .contains("FROM catalog_anchors")
+        };
+        assert!(anchored(page(2, None, None)));
+        assert!(anchored(page(2500, Some("-created_at"), None)));
+        assert!(!anchored(page(1, None, None)));
+        assert!(!anchored(page(2, Some("created_at"), None)));
+        assert!(!anchored(page(2, None, Some(1999))));
     }
 
     #[test]
