@@ -285,18 +285,14 @@ async fn walk_pages(app: &TestApp, per_page: usize) -> Vec<uuid::Uuid> {
 async fn deep_pages_seek_from_anchors_and_stay_right_when_movies_change(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let c = app.fixture_catalog().await;
-    let anchors = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM catalog_anchors")
+    let count_or_build = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(&app.state.db)
             .await
             .unwrap()
     };
-    let rebuild = || async {
-        sqlx::query_scalar::<_, i64>("SELECT rebuild_catalog_anchors(2)")
-            .fetch_one(&app.state.db)
-            .await
-            .unwrap()
-    };
+    let anchors = || count_or_build("SELECT count(*) FROM catalog_anchors");
+    let rebuild = || count_or_build("SELECT rebuild_catalog_anchors(2)");
     let everything = app.list_ids("/movies?per_page=100").await;
     assert_eq!(c.keys(&everything), ["F", "E", "D", "C", "B", "A"]);
     // Anchors at positions 2 and 4: pages of every size start before, at and after them.
