@@ -285,9 +285,10 @@ async fn walk_pages(app: &TestApp, per_page: usize) -> Vec<uuid::Uuid> {
 async fn deep_pages_seek_from_anchors_and_stay_right_when_movies_change(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let c = app.fixture_catalog().await;
-    let count_or_build = |sql: &'static str| async move {
+    let db = &app.state.db;
+    let count_or_build = move |sql: &'static str| async move {
         sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(&app.state.db)
+            .fetch_one(db)
             .await
             .unwrap()
     };
