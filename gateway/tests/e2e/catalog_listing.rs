@@ -281,30 +281,35 @@ async fn walk_pages(app: &TestApp, per_page: usize) -> Vec<uuid::Uuid> {
     unreachable!()
 }
 
+/// Pages of every size up to `largest`, walked to the end, give `everything` in order.
+async fn assert_pages_walk_to(app: &TestApp, largest: usize, everything: &[uuid::Uuid]) {
+    for per_page in 1..=largest {
+        assert_eq!(
+            walk_pages(app, per_page).await,
+            everything,
+            "per_page={per_page}"
+        );
+    }
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn deep_pages_seek_from_anchors_and_stay_right_when_movies_change(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let c = app.fixture_catalog().await;
     let db = &app.state.db;
-    let count_or_build = move |sql: &'static str| async move {
+    let scalar = move |sql: &'static str| async move {
         sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(db)
             .await
             .unwrap()
     };
-    let anchors = || count_or_build("SELECT count(*) FROM catalog_anchors");
-    let rebuild = || count_or_build("SELECT rebuild_catalog_anchors(2)");
+    let anchors = || scalar("SELECT count(*) FROM catalog_anchors");
+    let rebuild = || scalar("SELECT rebuild_catalog_anchors(2)");
     let everything = app.list_ids("/movies?per_page=100").await;
     assert_eq!(c.keys(&everything), ["F", "E", "D", "C", "B", "A"]);
     // Anchors at positions 2 and 4: pages of every size start before, at and after them.
     assert_eq!(rebuild().await, 2);
-    for per_page in 1..=5 {
-        assert_eq!(
-            walk_pages(&app, per_page).await,
-            everything,
-            "per_page={per_page}"
-        );
-    }
+    assert_pages_walk_to(&app, 5, &everything).await;
 
     // A new movie drops the anchors; pages stay right, then right again over new anchors.
     let moderator = app.make_user(cinema_shared::auth::Role::Moderator).await;
@@ -324,11 +329,11 @@ async fn deep_pages_seek_from_anchors_and_stay_right_when_movies_change(db: PgPo
     assert_eq!(everything.len(), 7);
     assert_eq!(walk_pages(&app, 2).await, everything);
     assert_eq!(rebuild().await, 3);
-    for per_page in 1..=4 {
-        assert_eq!(
-            walk_pages(&app, per_page).await,
-            everything,
-            "per_page={per_page}"
-        );
-    }
+    assert_pages_walk_to(&app, 4, &everything).await;
+    // Deep pages really start at the anchors: a tampered one shows in them.
+    scalar("UPDATE catalog_anchors SET position = 3 WHERE position = 4 RETURNING 0::bigint").await;
+    assert_eq!(
+        app.list_ids("/movies?per_page=1&page=4").await,
+        [everything[4]]
+    );
 }
