@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use cinema_shared::{
     ApiError, AppState,
+    client::ClientAddress,
     email::{EmailKind, EmailMessage},
     tokens,
 };
@@ -60,6 +61,44 @@ pub async fn send(
             data: data(&token, ttl),
         })
         .await?;
+    Ok(())
+}
+
+/// The always-202 mailers (activation resend, forgotten password): counts the attempt against
+/// the rate limits, then sends a token of `purpose` only if `email` belongs to an account that
+/// can use it (inactive for activation, active for a reset). The caller answers 202 either way,
+/// so the answer tells nothing about which emails are registered.
+pub async fn send_if_eligible(
+    state: &AppState,
+    client: &ClientAddress,
+    email: &str,
+    purpose: Purpose,
+) -> Result<(), ApiError> {
+    let (action, eligible) = match purpose {
+        Purpose::Activation => (
+            "resend",
+            "SELECT id FROM users WHERE email = $1 AND NOT is_active FOR UPDATE",
+        ),
+        Purpose::PasswordReset => (
+            "forgot",
+            "SELECT id FROM users WHERE email = $1 AND is_active",
+        ),
+    };
+    crate::rate_limit::hit(
+        &state.db,
+        state.config.accounts.rate_window,
+        &crate::signup::email_buckets(state, action, email, client),
+    )
+    .await?;
+    let mut tx = state.db.begin().await?;
+    let user: Option<Uuid> = sqlx::query_scalar(eligible)
+        .bind(email)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(user_id) = user {
+        send(&mut tx, state, user_id, email, purpose).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -19,8 +19,8 @@ use uuid::Uuid;
 
 use crate::{
     one_time_tokens::{self, Purpose},
-    rate_limit, sessions,
-    signup::{EmailOnlyRequest, email_buckets},
+    sessions,
+    signup::EmailOnlyRequest,
 };
 
 #[derive(Serialize, ToSchema)]
@@ -43,29 +43,7 @@ pub async fn forgot(
     client: ClientAddress,
     ApiJson(body): ApiJson<EmailOnlyRequest>,
 ) -> Result<StatusCode, ApiError> {
-    rate_limit::hit(
-        &state.db,
-        state.config.accounts.rate_window,
-        &email_buckets(&state, "forgot", &body.email, &client),
-    )
-    .await?;
-    let mut tx = state.db.begin().await?;
-    let active: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM users WHERE email = $1 AND is_active")
-            .bind(&body.email)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some(user_id) = active {
-        one_time_tokens::send(
-            &mut tx,
-            &state,
-            user_id,
-            &body.email,
-            Purpose::PasswordReset,
-        )
-        .await?;
-    }
-    tx.commit().await?;
+    one_time_tokens::send_if_eligible(&state, &client, &body.email, Purpose::PasswordReset).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

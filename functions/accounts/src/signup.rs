@@ -16,10 +16,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{
-    one_time_tokens::{self, Purpose},
-    rate_limit,
-};
+use crate::one_time_tokens::{self, Purpose};
 
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct RegisterRequest {
@@ -169,21 +166,6 @@ pub async fn resend_activation(
     client: ClientAddress,
     ApiJson(body): ApiJson<EmailOnlyRequest>,
 ) -> Result<StatusCode, ApiError> {
-    rate_limit::hit(
-        &state.db,
-        state.config.accounts.rate_window,
-        &email_buckets(&state, "resend", &body.email, &client),
-    )
-    .await?;
-    let mut tx = state.db.begin().await?;
-    let inactive: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM users WHERE email = $1 AND NOT is_active FOR UPDATE")
-            .bind(&body.email)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some(user_id) = inactive {
-        one_time_tokens::send(&mut tx, &state, user_id, &body.email, Purpose::Activation).await?;
-    }
-    tx.commit().await?;
+    one_time_tokens::send_if_eligible(&state, &client, &body.email, Purpose::Activation).await?;
     Ok(StatusCode::ACCEPTED)
 }
