@@ -17,6 +17,7 @@ async fn main() -> anyhow::Result<()> {
     let state = AppState::build(mailer_config.shared.clone(), pool.clone()).await;
     let mailer = Arc::new(Mailer::new(&mailer_config, pool.clone())?);
 
+    let reads = state.reads.clone();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let pump = MailPump::new(
         state.mail.client().clone(),
@@ -46,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let _ = tokio::join!(pump_task, janitor_task);
+    reads.close();
     Ok(())
 }
 

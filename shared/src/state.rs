@@ -4,11 +4,19 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::{aws, config::Config, db, email::EmailQueue, storage::Storage};
+use crate::{
+    aws,
+    config::Config,
+    db::{self, Reads},
+    email::EmailQueue,
+    storage::Storage,
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: PgPool,
+    /// The public catalog reads, on connections of their own (see [`Reads`]).
+    pub reads: Reads,
     pub config: Arc<Config>,
     pub mail: EmailQueue,
     pub storage: Storage,
@@ -35,6 +43,7 @@ impl AppState {
             config.media_bucket.clone(),
         );
         Self {
+            reads: Reads::beside(&db),
             db,
             config: Arc::new(config),
             mail,

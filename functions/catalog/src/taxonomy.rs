@@ -6,6 +6,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use cinema_shared::{
     ApiError, ApiResult, AppState,
     auth::Moderator,
+    db::Reads,
     error::{FieldError, ResultExt},
     extract::{ApiJson, ApiPath, ApiQuery},
     openapi::ProblemSchema,
@@ -262,22 +263,19 @@ pub async fn delete(db: &PgPool, kind: &Kind, id: i64) -> ApiResult<()> {
 }
 
 pub async fn movies(
-    db: &PgPool,
+    reads: &Reads,
     kind: &Kind,
     id: i64,
     filters: &MovieFilters,
 ) -> ApiResult<MoviePage> {
-    let exists: bool = sqlx::query_scalar(&format!(
-        "SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)",
-        kind.table
-    ))
-    .bind(id)
-    .fetch_one(db)
-    .await?;
-    if !exists {
+    let exists_sql = format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)", kind.table);
+    let exists = reads
+        .fetch_optional(sqlx::query_scalar::<_, bool>(&exists_sql).bind(id))
+        .await?;
+    if exists != Some(true) {
         return Err(kind.not_found());
     }
-    listing::list(db, (kind.scope)(id), filters).await
+    listing::list(reads, (kind.scope)(id), filters).await
 }
 
 /// Stamps out one kind's handlers, each with its OpenAPI description, and its router.
@@ -400,7 +398,7 @@ macro_rules! taxonomy_routes {
                 ApiPath(id): ApiPath<i64>,
                 filters: MovieFilters,
             ) -> ApiResult<Json<MoviePage>> {
-                super::movies(&state.db, &$kind, id, &filters).await.map(Json)
+                super::movies(&state.reads, &$kind, id, &filters).await.map(Json)
             }
 
             pub fn api() -> OpenApiRouter<AppState> {

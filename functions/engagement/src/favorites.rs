@@ -75,7 +75,7 @@ pub async fn list_favorites(
     user: AuthUser,
     filters: MovieFilters,
 ) -> ApiResult<Json<MoviePage>> {
-    listing::list(&state.db, Scope::FavoritesOf(user.id), &filters)
+    listing::list(&state.reads, Scope::FavoritesOf(user.id), &filters)
         .await
         .map(Json)
 }

@@ -13,10 +13,10 @@ pub use params::{MAX_SEARCH_CHARS, MovieFilters, Sort, SortKey};
 pub use statement::build;
 
 use chrono::{DateTime, Utc};
-use cinema_shared::{ApiError, error::FieldError, pagination::Page};
+use cinema_shared::{ApiError, db::Reads, error::FieldError, pagination::Page};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sqlx::{PgPool, types::Json};
+use sqlx::types::Json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -105,16 +105,16 @@ struct Listed {
 /// Lists the movies of `scope` that pass `filters`: validates, runs one statement, answers a
 /// page or a 422 naming the bad parameter.
 pub async fn list(
-    db: &PgPool,
+    reads: &Reads,
     scope: Scope,
     filters: &MovieFilters,
 ) -> Result<MoviePage, ApiError> {
     filters.validate()?;
     let statement = build(scope, filters);
-    let Json(listed) = statement
-        .query_scalar::<Json<Listed>>()
-        .fetch_one(db)
-        .await?;
+    let Json(listed) = reads
+        .fetch_optional(statement.query_scalar::<Json<Listed>>())
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
     if let Some(unknown) = listed.unknown {
         let errors: Vec<FieldError> = filters
             .id_filters()

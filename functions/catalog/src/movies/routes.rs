@@ -30,7 +30,7 @@ pub async fn list_movies(
     State(state): State<AppState>,
     filters: MovieFilters,
 ) -> ApiResult<Json<MoviePage>> {
-    listing::list(&state.db, Scope::All, &filters)
+    listing::list(&state.reads, Scope::All, &filters)
         .await
         .map(Json)
 }
@@ -54,7 +54,7 @@ pub async fn get_movie(
     MaybeAuthUser(user): MaybeAuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<MovieDetail>> {
-    store::detail(&state.db, id, user.map(|u| u.id))
+    store::published_detail(&state.reads, id, user.map(|u| u.id))
         .await
         .map(Json)
 }

@@ -3,11 +3,12 @@
 
 use cinema_shared::{
     ApiError, ApiResult, AppState,
+    db::Reads,
     email::{EmailKind, EmailMessage},
     error::{FieldError, ResultExt},
 };
 use serde_json::{Map, json};
-use sqlx::{PgPool, Postgres, Transaction, types::Json};
+use sqlx::{PgPool, Postgres, Transaction, postgres::PgArguments, query::QueryScalar, types::Json};
 use uuid::Uuid;
 
 use super::model::{Changes, MovieDetail};
@@ -27,22 +28,28 @@ pub async fn detail(
     id: Uuid,
     viewer: Option<Uuid>,
 ) -> ApiResult<MovieDetail> {
-    let found: Option<Json<MovieDetail>> = match viewer {
-        None => {
-            sqlx::query_scalar(DETAIL)
-                .bind(id)
-                .fetch_optional(db)
-                .await?
-        }
-        Some(viewer) => {
-            sqlx::query_scalar(DETAIL_FOR_VIEWER)
-                .bind(id)
-                .bind(viewer)
-                .fetch_optional(db)
-                .await?
-        }
-    };
+    let found = detail_query(id, viewer).fetch_optional(db).await?;
     found.map(|Json(movie)| movie).ok_or_else(not_found)
+}
+
+/// [`detail`] for the public route, on the read connections.
+pub async fn published_detail(
+    reads: &Reads,
+    id: Uuid,
+    viewer: Option<Uuid>,
+) -> ApiResult<MovieDetail> {
+    let found = reads.fetch_optional(detail_query(id, viewer)).await?;
+    found.map(|Json(movie)| movie).ok_or_else(not_found)
+}
+
+fn detail_query(
+    id: Uuid,
+    viewer: Option<Uuid>,
+) -> QueryScalar<'static, Postgres, Json<MovieDetail>, PgArguments> {
+    match viewer {
+        None => sqlx::query_scalar(DETAIL).bind(id),
+        Some(viewer) => sqlx::query_scalar(DETAIL_FOR_VIEWER).bind(id).bind(viewer),
+    }
 }
 
 /// The detail statement, one per kind of caller. Each has a fixed shape, so Postgres settles on

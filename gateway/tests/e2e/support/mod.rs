@@ -119,6 +119,14 @@ impl TestApp {
     }
 }
 
+impl Drop for TestApp {
+    /// The server task outlives the test; its read connections must not, or the test's
+    /// database cannot be dropped.
+    fn drop(&mut self) {
+        self.state.reads.close();
+    }
+}
+
 /// A unique address per test, so tests sharing the catcher never read each other's mail.
 pub fn unique_email(label: &str) -> String {
     format!("{label}-{}@example.com", Uuid::new_v4().simple())

@@ -1,4 +1,4 @@
-//! The Postgres pool: built once per process, small and lazy, as a Lambda container wants.
+//! The Postgres pools: built once per process, small and lazy, as a Lambda container wants.
 
 use std::time::Duration;
 
@@ -6,6 +6,10 @@ use secrecy::ExposeSecret;
 use sqlx::{Connection, PgPool, postgres::PgPoolOptions};
 
 use crate::config::Config;
+
+mod reads;
+
+pub use reads::Reads;
 
 /// The migrations of the workspace, embedded so every binary can apply them.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
