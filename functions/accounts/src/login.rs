@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{rate_limit, sessions};
+use crate::{
+    rate_limit,
+    sessions::{self, Spend},
+};
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -127,15 +130,24 @@ pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
-    let rotation = sessions::spend(&state.db, &body.refresh_token).await?;
-    let mut conn = state.db.acquire().await?;
+    // Spending the old token and storing the new one commit together: a failure between them
+    // must not leave the caller with neither.
+    let mut tx = state.db.begin().await?;
+    let rotation = match sessions::spend(&mut tx, &body.refresh_token).await? {
+        Spend::Rotated(rotation) => rotation,
+        Spend::Refused => {
+            tx.commit().await?;
+            return Err(sessions::refused());
+        }
+    };
     let refresh = sessions::issue(
-        &mut conn,
+        &mut tx,
         rotation.user_id,
         rotation.family_id,
         state.config.accounts.refresh_ttl,
     )
     .await?;
+    tx.commit().await?;
     Ok(Json(token_pair(
         &state,
         rotation.user_id,

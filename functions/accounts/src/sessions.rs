@@ -42,14 +42,24 @@ pub struct Rotation {
     pub family_id: Uuid,
 }
 
-fn invalid() -> ApiError {
+/// What presenting a refresh token came to.
+pub enum Spend {
+    /// The token is spent now; its owner gets a new one in the same family.
+    Rotated(Rotation),
+    /// Invalid, expired, spent before, revoked or owned by an inactive account. Any revocation
+    /// this caused must be committed.
+    Refused,
+}
+
+/// The answer to a refused refresh token.
+pub fn refused() -> ApiError {
     ApiError::Unauthorized("the refresh token is invalid, expired or revoked".into())
 }
 
 /// Spends `token` and returns its owner, or refuses it. A spent or revoked token revokes its
 /// family; an inactive owner revokes it too. Only one of two concurrent calls can spend a
 /// token: the `UPDATE ... WHERE spent_at IS NULL` takes the row lock.
-pub async fn spend(db: &PgPool, token: &str) -> Result<Rotation, ApiError> {
+pub async fn spend(conn: &mut PgConnection, token: &str) -> Result<Spend, ApiError> {
     let digest = tokens::digest(token);
     let spent: Option<(Uuid, Uuid, String, bool)> = sqlx::query_as(
         "UPDATE refresh_tokens r SET spent_at = now()
@@ -59,19 +69,19 @@ pub async fn spend(db: &PgPool, token: &str) -> Result<Rotation, ApiError> {
          RETURNING r.user_id, r.family_id, u.role, u.is_active",
     )
     .bind(&digest)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?;
     match spent {
-        Some((user_id, family_id, role, true)) => Ok(Rotation {
+        Some((user_id, family_id, role, true)) => Ok(Spend::Rotated(Rotation {
             user_id,
             role: role
                 .parse()
                 .map_err(|e: String| ApiError::Internal(anyhow::anyhow!(e)))?,
             family_id,
-        }),
+        })),
         Some((_, family_id, _, false)) => {
-            revoke_family(db, family_id).await?;
-            Err(invalid())
+            revoke_family(conn, family_id).await?;
+            Ok(Spend::Refused)
         }
         None => {
             let reused: Option<Uuid> = sqlx::query_scalar(
@@ -79,18 +89,21 @@ pub async fn spend(db: &PgPool, token: &str) -> Result<Rotation, ApiError> {
                  WHERE token_hash = $1 AND (spent_at IS NOT NULL OR revoked_at IS NOT NULL)",
             )
             .bind(&digest)
-            .fetch_optional(db)
+            .fetch_optional(&mut *conn)
             .await?;
             if let Some(family_id) = reused {
                 tracing::warn!(%family_id, "spent refresh token presented; session revoked");
-                revoke_family(db, family_id).await?;
+                revoke_family(conn, family_id).await?;
             }
-            Err(invalid())
+            Ok(Spend::Refused)
         }
     }
 }
 
-pub async fn revoke_family(db: &PgPool, family_id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn revoke_family(
+    db: impl sqlx::PgExecutor<'_>,
+    family_id: Uuid,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
     )
