@@ -5,7 +5,7 @@
 use axum::Router;
 use serde::Serialize;
 use utoipa::{
-    Modify, ToSchema,
+    IntoResponses, Modify, ToSchema,
     openapi::{
         OpenApi,
         security::{Http, HttpAuthScheme, SecurityScheme},
@@ -41,6 +41,51 @@ pub struct ProblemSchema {
 pub struct FieldErrorSchema {
     pub field: String,
     pub message: String,
+}
+
+/// The error answers of a route that needs a bearer token, for `responses(..., SignedInOnly)`.
+#[derive(IntoResponses)]
+pub enum SignedInOnly {
+    #[response(
+        status = 401,
+        description = "No valid access token",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(ProblemSchema),
+}
+
+/// The error answers of a moderators' route.
+#[derive(IntoResponses)]
+pub enum ModeratorsOnly {
+    #[response(
+        status = 401,
+        description = "No valid access token",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(ProblemSchema),
+    #[response(
+        status = 403,
+        description = "Not a moderator",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(ProblemSchema),
+}
+
+/// The error answers of an admins' route.
+#[derive(IntoResponses)]
+pub enum AdminsOnly {
+    #[response(
+        status = 401,
+        description = "No valid access token",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(ProblemSchema),
+    #[response(
+        status = 403,
+        description = "Not an admin",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(ProblemSchema),
 }
 
 /// Adds the security schemes every group's document refers to.

@@ -6,7 +6,7 @@ use cinema_shared::{
     ApiError, AppState,
     auth::{Admin, Role},
     extract::{ApiJson, ApiPath, ApiQuery},
-    openapi::ProblemSchema,
+    openapi::{AdminsOnly, ProblemSchema},
     pagination::{Page, PageRequest},
 };
 use serde::{Deserialize, Serialize};
@@ -58,9 +58,8 @@ fn contains_pattern(text: &str) -> String {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of users", body = inline(Page<AdminUser>)),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "Invalid filter or page", body = ProblemSchema, content_type = "application/problem+json"),
+        AdminsOnly,
     )
 )]
 pub async fn list_users(
@@ -115,10 +114,9 @@ pub struct UserChange {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed user", body = AdminUser),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "An admin cannot demote or deactivate themselves", body = ProblemSchema, content_type = "application/problem+json"),
+        AdminsOnly,
     )
 )]
 pub async fn change_user(

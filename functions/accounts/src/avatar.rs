@@ -10,7 +10,7 @@ use cinema_shared::{
     auth::AuthUser,
     error::{FieldError, check_fields},
     extract::ApiJson,
-    openapi::ProblemSchema,
+    openapi::{ProblemSchema, SignedInOnly},
     tokens,
 };
 use serde::{Deserialize, Serialize};
@@ -50,8 +50,8 @@ pub struct AvatarUpload {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A presigned PUT for the avatar", body = AvatarUpload),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "Type not jpeg/png/webp, or size over 1 MiB", body = ProblemSchema, content_type = "application/problem+json"),
+        SignedInOnly,
     )
 )]
 pub async fn start_upload(

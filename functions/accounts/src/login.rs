@@ -6,7 +6,7 @@ use cinema_shared::{
     auth::{AuthUser, Role, issue_access_token},
     client::ClientAddress,
     extract::{ApiJson, normalized_email},
-    openapi::ProblemSchema,
+    openapi::{ProblemSchema, SignedInOnly},
     password,
 };
 use serde::{Deserialize, Serialize};
@@ -163,7 +163,7 @@ pub async fn refresh(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The session's refresh tokens no longer work"),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
+        SignedInOnly,
     )
 )]
 pub async fn logout(

@@ -9,7 +9,7 @@ use cinema_shared::{
     auth::AuthUser,
     error::{FieldError, check_fields},
     extract::{ApiJson, nullable},
-    openapi::ProblemSchema,
+    openapi::{ProblemSchema, SignedInOnly},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -100,7 +100,7 @@ async fn load_me(state: &AppState, user_id: Uuid) -> Result<Me, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's account", body = Me),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
+        SignedInOnly,
     )
 )]
 pub async fn get_me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Me>, ApiError> {
@@ -188,8 +188,8 @@ impl ProfilePatch {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated account", body = Me),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named", body = ProblemSchema, content_type = "application/problem+json"),
+        SignedInOnly,
     )
 )]
 pub async fn update_profile(

@@ -8,7 +8,7 @@ use cinema_shared::{
     client::ClientAddress,
     email::{EmailKind, EmailMessage},
     extract::{ApiJson, normalized_email},
-    openapi::ProblemSchema,
+    openapi::{ProblemSchema, SignedInOnly},
     password,
 };
 use serde::{Deserialize, Serialize};
@@ -99,8 +99,8 @@ pub struct ChangeRequest {
     responses(
         (status = 200, description = "Password changed; other sessions revoked", body = Done),
         (status = 400, description = "Wrong old password", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "Weak password (each rule named)", body = ProblemSchema, content_type = "application/problem+json"),
+        SignedInOnly,
     )
 )]
 pub async fn change(

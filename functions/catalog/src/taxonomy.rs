@@ -9,7 +9,7 @@ use cinema_shared::{
     db::Reads,
     error::{FieldError, ResultExt},
     extract::{ApiJson, ApiPath, ApiQuery},
-    openapi::ProblemSchema,
+    openapi::{ModeratorsOnly, ProblemSchema},
     pagination::{DEFAULT_PER_PAGE, Page, PageRequest},
 };
 use serde::{Deserialize, Serialize};
@@ -313,10 +313,9 @@ macro_rules! taxonomy_routes {
                 request_body = TaxonInput,
                 responses(
                     (status = 201, description = "Created", body = Taxon),
-                    (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
-                    (status = 403, description = "Not a moderator", body = ProblemSchema, content_type = "application/problem+json"),
                     (status = 409, description = "The name is taken", body = ProblemSchema, content_type = "application/problem+json"),
                     (status = 422, description = "The name is blank or too long", body = ProblemSchema, content_type = "application/problem+json"),
+                    ModeratorsOnly,
                 )
             )]
             pub async fn create(
@@ -339,11 +338,10 @@ macro_rules! taxonomy_routes {
                 request_body = TaxonInput,
                 responses(
                     (status = 200, description = "Renamed", body = Taxon),
-                    (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
-                    (status = 403, description = "Not a moderator", body = ProblemSchema, content_type = "application/problem+json"),
                     (status = 404, description = "No such id", body = ProblemSchema, content_type = "application/problem+json"),
                     (status = 409, description = "The name is taken", body = ProblemSchema, content_type = "application/problem+json"),
                     (status = 422, description = "The name is blank or too long", body = ProblemSchema, content_type = "application/problem+json"),
+                    ModeratorsOnly,
                 )
             )]
             pub async fn rename(
@@ -365,10 +363,9 @@ macro_rules! taxonomy_routes {
                 params(("id" = i64, Path, description = "Its id")),
                 responses(
                     (status = 204, description = "Deleted"),
-                    (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
-                    (status = 403, description = "Not a moderator", body = ProblemSchema, content_type = "application/problem+json"),
                     (status = 404, description = "No such id", body = ProblemSchema, content_type = "application/problem+json"),
                     (status = 409, description = "Movies still use it", body = ProblemSchema, content_type = "application/problem+json"),
+                    ModeratorsOnly,
                 )
             )]
             pub async fn delete(

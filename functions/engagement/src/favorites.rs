@@ -3,7 +3,11 @@
 use axum::{Json, extract::State, http::StatusCode};
 use cinema_catalog::listing::{self, MovieFilters, MoviePage, Scope};
 use cinema_shared::{
-    ApiResult, AppState, auth::AuthUser, error::ResultExt, extract::ApiPath, openapi::ProblemSchema,
+    ApiResult, AppState,
+    auth::AuthUser,
+    error::ResultExt,
+    extract::ApiPath,
+    openapi::{ProblemSchema, SignedInOnly},
 };
 use uuid::Uuid;
 
@@ -18,8 +22,8 @@ use crate::movie;
     params(("id" = Uuid, Path, description = "The movie's id")),
     responses(
         (status = 204, description = "It is a favorite"),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
+        SignedInOnly,
     )
 )]
 pub async fn put_favorite(
@@ -45,8 +49,8 @@ pub async fn put_favorite(
     params(("id" = Uuid, Path, description = "The movie's id")),
     responses(
         (status = 204, description = "It is not a favorite"),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
+        SignedInOnly,
     )
 )]
 pub async fn delete_favorite(
@@ -66,8 +70,8 @@ pub async fn delete_favorite(
     params(MovieFilters),
     responses(
         (status = 200, description = "A page of the caller's favorite movies", body = MoviePage),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "A bad filter, sort or paging parameter", body = ProblemSchema, content_type = "application/problem+json"),
+        SignedInOnly,
     )
 )]
 pub async fn list_favorites(

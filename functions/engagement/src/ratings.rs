@@ -6,7 +6,7 @@ use cinema_shared::{
     auth::AuthUser,
     error::ResultExt,
     extract::{ApiJson, ApiPath},
-    openapi::ProblemSchema,
+    openapi::{ProblemSchema, SignedInOnly},
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -43,9 +43,9 @@ pub struct RatingState {
     request_body = RatingInput,
     responses(
         (status = 200, description = "The rating and the movie's new average", body = RatingState),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`score` is not an integer from 1 to 10", body = ProblemSchema, content_type = "application/problem+json"),
+        SignedInOnly,
     )
 )]
 pub async fn put_rating(
@@ -95,8 +95,8 @@ pub async fn put_rating(
     params(("id" = Uuid, Path, description = "The movie's id")),
     responses(
         (status = 204, description = "No rating now"),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
+        SignedInOnly,
     )
 )]
 pub async fn delete_rating(

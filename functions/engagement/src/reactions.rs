@@ -6,7 +6,7 @@ use cinema_shared::{
     auth::AuthUser,
     error::ResultExt,
     extract::{ApiJson, ApiPath},
-    openapi::ProblemSchema,
+    openapi::{ProblemSchema, SignedInOnly},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -54,9 +54,9 @@ pub struct ReactionState {
     request_body = ReactionInput,
     responses(
         (status = 200, description = "The reaction and the movie's new counts", body = ReactionState),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`value` is not like or dislike", body = ProblemSchema, content_type = "application/problem+json"),
+        SignedInOnly,
     )
 )]
 pub async fn put_reaction(
@@ -101,8 +101,8 @@ pub async fn put_reaction(
     params(("id" = Uuid, Path, description = "The movie's id")),
     responses(
         (status = 204, description = "No reaction now"),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
+        SignedInOnly,
     )
 )]
 pub async fn delete_reaction(

@@ -5,7 +5,7 @@ use cinema_shared::{
     ApiResult, AppState,
     auth::{MaybeAuthUser, Moderator},
     extract::{ApiJson, ApiPath, ApiQuery},
-    openapi::ProblemSchema,
+    openapi::{ModeratorsOnly, ProblemSchema},
 };
 use uuid::Uuid;
 
@@ -69,11 +69,10 @@ pub async fn get_movie(
     responses(
         (status = 201, description = "Created", body = MovieDetail),
         (status = 400, description = "Malformed JSON", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 403, description = "Not a moderator", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "A movie with this name, year and time exists", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "An invalid field or a related id that does not exist", body = ProblemSchema, content_type = "application/problem+json"),
+        ModeratorsOnly,
     )
 )]
 pub async fn create_movie(
@@ -97,12 +96,11 @@ pub async fn create_movie(
     responses(
         (status = 200, description = "The changed movie", body = MovieDetail),
         (status = 400, description = "Malformed JSON", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 403, description = "Not a moderator", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "Another movie has this name, year and time", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "An invalid field or a related id that does not exist", body = ProblemSchema, content_type = "application/problem+json"),
+        ModeratorsOnly,
     )
 )]
 pub async fn update_movie(
@@ -127,11 +125,10 @@ pub async fn update_movie(
     params(("id" = Uuid, Path, description = "The movie's id"), DeleteParams),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 403, description = "Not a moderator", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "Bought by someone, or in carts (the problem's `carts` says how many) without force", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "A bad query parameter", body = ProblemSchema, content_type = "application/problem+json"),
+        ModeratorsOnly,
     )
 )]
 pub async fn delete_movie(
