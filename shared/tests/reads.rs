@@ -1,5 +1,6 @@
 //! The read pool against a real Postgres: connections are reused, a read cut short or failed
-//! leaves nothing behind for the next one, and a connection the server dropped is replaced.
+//! leaves nothing behind for the next one, and a connection the server dropped or one past its
+//! lifetime is replaced.
 
 use std::time::Duration;
 
@@ -31,6 +32,20 @@ async fn finished_reads_share_one_connection(_: PgPoolOptions, options: PgConnec
     let first = backend_pid(&reads).await.unwrap();
     assert_eq!(backend_pid(&reads).await.unwrap(), first);
     assert_eq!(backend_pid(&reads).await.unwrap(), first);
+    reads.close();
+}
+
+#[sqlx::test]
+async fn a_connection_past_its_lifetime_is_replaced(_: PgPoolOptions, options: PgConnectOptions) {
+    let main = PgPoolOptions::new()
+        .max_connections(1)
+        .max_lifetime(Duration::from_secs(1))
+        .connect_lazy_with(options);
+    let reads = Reads::beside(&main);
+    let first = backend_pid(&reads).await.unwrap();
+    assert_eq!(backend_pid(&reads).await.unwrap(), first, "young: kept");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_ne!(backend_pid(&reads).await.unwrap(), first, "old: replaced");
     reads.close();
 }
 

@@ -6,9 +6,11 @@
 //! mid-statement (an error, or a request dropped while waiting) is pinged first, which also
 //! drains what the server still had to say, and is closed if the ping fails.
 
+use std::time::Duration;
+
 use deadpool::{
     Runtime,
-    managed::{self, Metrics, Object, PoolError, RecycleResult},
+    managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult},
 };
 use sqlx::{
     Connection, PgConnection, PgPool, Postgres,
@@ -18,10 +20,13 @@ use sqlx::{
 
 use super::PING_AFTER_IDLE;
 
-/// Opens connections for [`Reads`] and checks the ones that sat idle.
+/// Opens connections for [`Reads`], checks the ones that sat idle and retires old ones.
 #[derive(Debug)]
-pub struct Connector {
+struct Connector {
     options: PgConnectOptions,
+    /// Like sqlx's pool: a connection this old is replaced, so server-side state and memory
+    /// do not grow forever and a failover's new primary is picked up.
+    max_lifetime: Option<Duration>,
 }
 
 impl managed::Manager for Connector {
@@ -37,6 +42,12 @@ impl managed::Manager for Connector {
         connection: &mut PgConnection,
         metrics: &Metrics,
     ) -> RecycleResult<sqlx::Error> {
+        if self
+            .max_lifetime
+            .is_some_and(|lifetime| metrics.age() >= lifetime)
+        {
+            return Err(RecycleError::message("past its lifetime"));
+        }
         if metrics.last_used() >= PING_AFTER_IDLE {
             connection.ping().await?;
         }
@@ -57,6 +68,7 @@ impl Reads {
         let options = main.options();
         let pool = managed::Pool::builder(Connector {
             options: (*main.connect_options()).clone(),
+            max_lifetime: options.get_max_lifetime(),
         })
         .max_size(options.get_max_connections().max(1) as usize)
         .wait_timeout(Some(options.get_acquire_timeout()))
