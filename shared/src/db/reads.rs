@@ -20,6 +20,10 @@ use sqlx::{
 
 use super::PING_AFTER_IDLE;
 
+/// How long a connection given back mid-statement may take to answer its ping: past that it is
+/// closed, so a silent network cannot hold the pool's places forever.
+const RELEASE_PING_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Opens connections for [`Reads`], checks the ones that sat idle and retires old ones.
 #[derive(Debug)]
 struct Connector {
@@ -143,7 +147,8 @@ impl Drop for Checkout {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
-                    if object.ping().await.is_err() {
+                    let answer = tokio::time::timeout(RELEASE_PING_TIMEOUT, object.ping()).await;
+                    if !matches!(answer, Ok(Ok(()))) {
                         drop(Object::take(object));
                     }
                 });
