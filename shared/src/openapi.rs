@@ -2,12 +2,14 @@
 //! `OpenApiRouter`, so the served document is built from the routes that exist and cannot drift
 //! from them.
 
+use std::collections::BTreeMap;
+
 use axum::Router;
 use serde::Serialize;
 use utoipa::{
     IntoResponses, Modify, ToSchema,
     openapi::{
-        OpenApi,
+        ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder,
         security::{Http, HttpAuthScheme, SecurityScheme},
     },
 };
@@ -43,49 +45,49 @@ pub struct FieldErrorSchema {
     pub message: String,
 }
 
+/// A problem+json answer with `description`.
+fn problem(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(ProblemSchema::name())))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
 /// The error answers of a route that needs a bearer token, for `responses(..., SignedInOnly)`.
-#[derive(IntoResponses)]
-pub enum SignedInOnly {
-    #[response(
-        status = 401,
-        description = "No valid access token",
-        content_type = "application/problem+json"
-    )]
-    Unauthorized(ProblemSchema),
+pub struct SignedInOnly;
+
+impl IntoResponses for SignedInOnly {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        BTreeMap::from([("401".to_owned(), problem("No valid access token"))])
+    }
 }
 
 /// The error answers of a moderators' route.
-#[derive(IntoResponses)]
-pub enum ModeratorsOnly {
-    #[response(
-        status = 401,
-        description = "No valid access token",
-        content_type = "application/problem+json"
-    )]
-    Unauthorized(ProblemSchema),
-    #[response(
-        status = 403,
-        description = "Not a moderator",
-        content_type = "application/problem+json"
-    )]
-    Forbidden(ProblemSchema),
+pub struct ModeratorsOnly;
+
+impl IntoResponses for ModeratorsOnly {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = SignedInOnly::responses();
+        responses.insert("403".to_owned(), problem("Not a moderator"));
+        responses
+    }
 }
 
 /// The error answers of an admins' route.
-#[derive(IntoResponses)]
-pub enum AdminsOnly {
-    #[response(
-        status = 401,
-        description = "No valid access token",
-        content_type = "application/problem+json"
-    )]
-    Unauthorized(ProblemSchema),
-    #[response(
-        status = 403,
-        description = "Not an admin",
-        content_type = "application/problem+json"
-    )]
-    Forbidden(ProblemSchema),
+pub struct AdminsOnly;
+
+impl IntoResponses for AdminsOnly {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = SignedInOnly::responses();
+        responses.insert("403".to_owned(), problem("Not an admin"));
+        responses
+    }
 }
 
 /// Adds the security schemes every group's document refers to.
