@@ -68,14 +68,19 @@ impl IntoResponses for SignedInOnly {
     }
 }
 
+/// [`SignedInOnly`]'s answers and a 403 for a caller without the role.
+fn signed_in_but_forbidden(description: &str) -> BTreeMap<String, RefOr<Response>> {
+    let mut responses = SignedInOnly::responses();
+    responses.insert("403".to_owned(), problem(description));
+    responses
+}
+
 /// The error answers of a moderators' route.
 pub struct ModeratorsOnly;
 
 impl IntoResponses for ModeratorsOnly {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        let mut responses = SignedInOnly::responses();
-        responses.insert("403".to_owned(), problem("Not a moderator"));
-        responses
+        signed_in_but_forbidden("Not a moderator")
     }
 }
 
@@ -84,9 +89,7 @@ pub struct AdminsOnly;
 
 impl IntoResponses for AdminsOnly {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        let mut responses = SignedInOnly::responses();
-        responses.insert("403".to_owned(), problem("Not an admin"));
-        responses
+        signed_in_but_forbidden("Not an admin")
     }
 }
 
