@@ -62,6 +62,34 @@ async fn the_openapi_document_describes_the_routes(db: PgPool) {
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // Guarded routes document who is turned away, each answer a problem.
+    let problem_of = |path: &str, method: &str, status: &str| {
+        doc["paths"][path][method]["responses"][status]["content"]["application/problem+json"]
+            ["schema"]["$ref"]
+            .clone()
+    };
+    let problem_ref = serde_json::json!("#/components/schemas/Problem");
+    for (path, method, forbidden) in [
+        ("/api/v1/movies", "post", Some("Not a moderator")),
+        ("/api/v1/admin/users", "get", Some("Not an admin")),
+        ("/api/v1/users/me", "get", None),
+    ] {
+        assert_eq!(
+            problem_of(path, method, "401"),
+            problem_ref,
+            "{method} {path}"
+        );
+        match forbidden {
+            Some(description) => {
+                assert_eq!(problem_of(path, method, "403"), problem_ref);
+                assert_eq!(
+                    doc["paths"][path][method]["responses"]["403"]["description"],
+                    description
+                );
+            }
+            None => assert!(doc["paths"][path][method]["responses"]["403"].is_null()),
+        }
+    }
 
     let page = app
         .get("/docs")
