@@ -19,6 +19,7 @@ pub mod runtime;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod text;
 pub mod tokens;
 
 pub use error::{ApiError, ApiResult};

@@ -8,6 +8,7 @@ use cinema_shared::{
     extract::{ApiJson, ApiPath, ApiQuery},
     openapi::{AdminsOnly, ProblemSchema},
     pagination::{Page, PageRequest},
+    text,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -39,6 +40,9 @@ pub struct UserFilter {
     #[param(minimum = 1, maximum = 100, default = 20)]
     per_page: Option<i64>,
 }
+
+/// No address is longer (RFC 5321), so no longer part of one can match.
+const MAX_EMAIL_FILTER_CHARS: usize = 254;
 
 /// A LIKE pattern that matches `text` literally anywhere.
 fn contains_pattern(text: &str) -> String {
@@ -74,6 +78,17 @@ pub async fn list_users(
             .unwrap_or(cinema_shared::pagination::DEFAULT_PER_PAGE.into()),
     };
     page.validate()?;
+    if let Some(email) = &filter.email {
+        if email.chars().count() > MAX_EMAIL_FILTER_CHARS {
+            return Err(ApiError::invalid(
+                "email",
+                format!("must be at most {MAX_EMAIL_FILTER_CHARS} characters"),
+            ));
+        }
+        if !text::is_one_line(email) {
+            return Err(ApiError::invalid("email", text::NO_CONTROL_CHARACTERS));
+        }
+    }
     let pattern = filter.email.as_deref().map(contains_pattern);
     let role = filter.role.map(Role::as_str);
     const WHERE: &str = "WHERE ($1::text IS NULL OR email LIKE $1)

@@ -10,6 +10,7 @@ use cinema_shared::{
     error::{FieldError, check_fields},
     extract::{ApiJson, nullable},
     openapi::{ProblemSchema, SignedInOnly},
+    text,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -176,6 +177,11 @@ impl ProfilePatch {
                 "info",
                 format!("must be at most {MAX_INFO_CHARS} characters"),
             ));
+        }
+        if let Some(Some(info)) = &self.info
+            && !text::is_multiline(info)
+        {
+            errors.push(FieldError::new("info", text::NO_CONTROL_CHARACTERS));
         }
         check_fields(errors)
     }

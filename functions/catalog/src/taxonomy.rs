@@ -11,6 +11,7 @@ use cinema_shared::{
     extract::{ApiJson, ApiPath, ApiQuery},
     openapi::{ModeratorsOnly, ProblemSchema},
     pagination::{DEFAULT_PER_PAGE, Page, PageRequest},
+    text,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -135,6 +136,9 @@ fn clean_name(name: &str) -> Result<String, ApiError> {
             format!("must be 1 to {MAX_NAME_CHARS} characters"),
         ));
     }
+    if !text::is_one_line(name) {
+        return Err(ApiError::invalid("name", text::NO_CONTROL_CHARACTERS));
+    }
     Ok(name.to_owned())
 }
 
@@ -169,6 +173,13 @@ pub async fn list(db: &PgPool, kind: &Kind, params: TaxonListParams) -> ApiResul
             "name",
             format!("must be at most {MAX_NAME_CHARS} characters"),
         ));
+    }
+    if params
+        .name
+        .as_deref()
+        .is_some_and(|n| !text::is_one_line(n))
+    {
+        errors.push(FieldError::new("name", text::NO_CONTROL_CHARACTERS));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

@@ -104,6 +104,7 @@ async fn admins_list_users_with_filters_and_pages(db: PgPool) {
     for query in [
         "?role=root",
         "?is_active=maybe",
+        "?email=a%00b",
         "?per_page=101",
         "?page=0",
         "?colour=red",

@@ -87,6 +87,7 @@ async fn invalid_profile_fields_are_each_named(db: PgPool) {
         (json!({"date_of_birth": "1850-01-01"}), "date_of_birth"),
         (json!({"date_of_birth": "yesterday"}), "date_of_birth"),
         (json!({"info": "x".repeat(2001)}), "info"),
+        (json!({"info": "line\u{0}break"}), "info"),
         (json!({"nickname": "ann"}), "nickname"),
     ];
     for (body, field) in cases {

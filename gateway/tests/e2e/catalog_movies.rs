@@ -199,6 +199,18 @@ async fn bad_movies_are_refused_naming_each_field(db: PgPool) {
         ["certification_id", "genre_ids", "star_ids"]
     );
 
+    // Postgres text cannot hold NUL; a name has no use for any control character, a description
+    // keeps only line breaks and tabs.
+    let mut control = new_movie(&c);
+    control["name"] = json!("Night\u{0}fall");
+    control["description"] = json!("Bell\u{7}");
+    let body = problem(post_movie(&app, &moderator, &control).await, 422).await;
+    assert_eq!(error_fields(&body), ["description", "name"]);
+    let mut multiline = new_movie(&c);
+    multiline["description"] = json!("First line.\r\n\tSecond line.");
+    let created = post_movie(&app, &moderator, &multiline).await;
+    assert_eq!(created.status(), 201);
+
     let mut missing = new_movie(&c);
     missing.as_object_mut().unwrap().remove("description");
     let body = problem(post_movie(&app, &moderator, &missing).await, 422).await;
@@ -231,7 +243,11 @@ async fn bad_movies_are_refused_naming_each_field(db: PgPool) {
         .unwrap();
     problem(not_json, 415).await;
 
-    assert_eq!(app.list_as("/movies", None).await["total"], 6);
+    assert_eq!(
+        app.list_as("/movies", None).await["total"],
+        7,
+        "only the multi-line one"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]

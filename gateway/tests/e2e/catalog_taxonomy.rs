@@ -60,7 +60,13 @@ async fn lists_are_sorted_by_name_with_movie_counts(db: PgPool) {
     assert_eq!(literal["total"], 0, "% is matched literally");
 
     let long_name = format!("name={}", "x".repeat(101));
-    for query in ["page=0", "per_page=500", "sort=name", &long_name] {
+    for query in [
+        "page=0",
+        "per_page=500",
+        "sort=name",
+        &long_name,
+        "name=a%00b",
+    ] {
         problem(
             app.get(&format!("/genres?{query}")).send().await.unwrap(),
             422,
@@ -121,6 +127,14 @@ async fn moderators_create_rename_and_delete_each_kind(db: PgPool) {
         )
         .await;
         assert_eq!(blank["errors"][0]["field"], "name");
+        let control = problem(
+            create(Some(&mod_bearer), json!({"name": "Noir\u{0}"}))
+                .await
+                .unwrap(),
+            422,
+        )
+        .await;
+        assert_eq!(control["errors"][0]["field"], "name");
         problem(
             create(Some(&mod_bearer), json!({"title": "x"}))
                 .await

@@ -8,6 +8,7 @@ use cinema_shared::{
     error::FieldError,
     extract::ApiQuery,
     pagination::{DEFAULT_PER_PAGE, PageRequest},
+    text,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, de};
@@ -137,12 +138,8 @@ impl MovieFilters {
                     format!("must be at most {MAX_SEARCH_CHARS} characters"),
                 ));
             }
-            // Postgres text cannot hold NUL; no search word holds the other control characters.
-            if text.chars().any(char::is_control) {
-                errors.push(FieldError::new(
-                    "search",
-                    "must not contain control characters",
-                ));
+            if !text::is_one_line(text) {
+                errors.push(FieldError::new("search", text::NO_CONTROL_CHARACTERS));
             }
         }
         if errors.is_empty() {

@@ -1,7 +1,7 @@
 //! What the movie routes take and give, and the checks on what they take.
 
 use chrono::{DateTime, Utc};
-use cinema_shared::{ApiError, error::FieldError};
+use cinema_shared::{ApiError, error::FieldError, text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -218,21 +218,24 @@ impl MoviePatch {
     /// Checks every present field, naming each broken one.
     pub fn validate(self) -> Result<Changes, ApiError> {
         let mut errors = Vec::new();
-        let mut text = |field: &str, value: Option<String>, max: usize| {
-            value.map(|value| {
-                let trimmed = value.trim().to_owned();
-                let length = trimmed.chars().count();
-                if length == 0 || length > max {
-                    errors.push(FieldError::new(
-                        field,
-                        format!("must be 1 to {max} characters"),
-                    ));
-                }
-                trimmed
-            })
-        };
-        let name = text("name", self.name, 255);
-        let description = text("description", self.description, 10_000);
+        let mut checked_text =
+            |field: &str, value: Option<String>, max: usize, allowed: fn(&str) -> bool| {
+                value.map(|value| {
+                    let trimmed = value.trim().to_owned();
+                    let length = trimmed.chars().count();
+                    if length == 0 || length > max {
+                        errors.push(FieldError::new(
+                            field,
+                            format!("must be 1 to {max} characters"),
+                        ));
+                    } else if !allowed(&trimmed) {
+                        errors.push(FieldError::new(field, text::NO_CONTROL_CHARACTERS));
+                    }
+                    trimmed
+                })
+            };
+        let name = checked_text("name", self.name, 255, text::is_one_line);
+        let description = checked_text("description", self.description, 10_000, text::is_multiline);
         if self.year.is_some_and(|year| !(1888..=2100).contains(&year)) {
             errors.push(FieldError::new("year", "must be between 1888 and 2100"));
         }
