@@ -2,6 +2,7 @@
 //! `mailer` function.
 
 use anyhow::Context;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -64,4 +65,33 @@ impl EmailQueue {
             .with_context(|| format!("queueing a {:?} email", message.kind))?;
         Ok(())
     }
+
+    /// Puts every email on the queue, ten per call (SQS's batch limit), so hundreds of them
+    /// take a few calls rather than hundreds. Any email the queue refuses is an error.
+    pub async fn enqueue_all(&self, messages: &[EmailMessage]) -> anyhow::Result<()> {
+        for batch in messages.chunks(SQS_BATCH_LIMIT) {
+            let mut request = self.client.send_message_batch().queue_url(&self.queue_url);
+            for (index, message) in batch.iter().enumerate() {
+                request = request.entries(
+                    SendMessageBatchRequestEntry::builder()
+                        .id(index.to_string())
+                        .message_body(serde_json::to_string(message)?)
+                        .build()?,
+                );
+            }
+            let sent = request.send().await.context("queueing a batch of emails")?;
+            if let Some(refused) = sent.failed().first() {
+                anyhow::bail!(
+                    "the queue refused {} of {} emails: {}",
+                    sent.failed().len(),
+                    batch.len(),
+                    refused.message().unwrap_or(refused.code())
+                );
+            }
+        }
+        Ok(())
+    }
 }
+
+/// The most entries one `SendMessageBatch` call takes.
+const SQS_BATCH_LIMIT: usize = 10;

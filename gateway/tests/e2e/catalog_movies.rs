@@ -446,9 +446,34 @@ async fn delete_follows_the_purchase_and_cart_rules(db: PgPool) {
     let moderator = app.make_user(Role::Moderator).await;
     let db = &app.state.db;
 
-    // Nobody holds it: gone, and so are its ratings and reactions.
+    // Nobody holds it: gone, and so are its ratings, reactions and favorites.
     let free = c.movie("D");
+    let fan = c.raters[0].id;
+    for statement in [
+        "INSERT INTO ratings (user_id, movie_id, score) VALUES ($1, $2, 8)",
+        "INSERT INTO reactions (user_id, movie_id, value) VALUES ($1, $2, 'like')",
+        "INSERT INTO favorites (user_id, movie_id) VALUES ($1, $2)",
+    ] {
+        sqlx::query(statement)
+            .bind(fan)
+            .bind(free)
+            .execute(db)
+            .await
+            .unwrap();
+    }
     assert_eq!(delete_movie(&app, &moderator, free, "").await.status(), 204);
+    let left_behind: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM ratings WHERE movie_id = $1)
+              + (SELECT count(*) FROM reactions WHERE movie_id = $1)
+              + (SELECT count(*) FROM favorites WHERE movie_id = $1)",
+    )
+    .bind(free)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    assert_eq!(left_behind, 0);
+    let favorites = app.list_as("/users/me/favorites", Some(&c.raters[0])).await;
+    assert_eq!(favorites["total"], 0);
     problem(
         app.get(&format!("/movies/{free}")).send().await.unwrap(),
         404,
@@ -543,6 +568,23 @@ async fn delete_follows_the_purchase_and_cart_rules(db: PgPool) {
         .map(|c| c["movie_count"].as_i64().unwrap())
         .collect();
     assert_eq!(counts, [1, 2, 1]); // G, PG, R
+    let genres = app.list_as("/genres", None).await;
+    let counts: Vec<(String, i64)> = genres["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["name"].as_str().unwrap().to_owned(),
+                g["movie_count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [("Action", 1), ("Comedy", 2), ("Drama", 2), ("Sci-Fi", 2)];
+    assert_eq!(
+        counts,
+        expected.map(|(name, count)| (name.to_owned(), count))
+    );
     let r = app
         .list_as(
             &format!("/movies?certification={}", c.certifications["R"]),

@@ -65,7 +65,10 @@ async fn a_reaction_is_set_switched_and_cleared(db: PgPool) {
     assert_eq!(liked, json!({"value": "like", "likes": 1, "dislikes": 0}));
     assert_eq!(aggregates(&app, &c, "D").await.0, 1);
     // The same again changes nothing.
-    put(&app, &me, &path, json!({"value": "like"})).await;
+    let again = put(&app, &me, &path, json!({"value": "like"})).await;
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again, json!({"value": "like", "likes": 1, "dislikes": 0}));
     assert_eq!(aggregates(&app, &c, "D").await.0, 1);
 
     let switched: Value = put(&app, &me, &path, json!({"value": "dislike"}))
@@ -117,7 +120,8 @@ async fn reactions_refuse_bad_input(db: PgPool) {
     let path = format!("/movies/{}/reaction", c.movie("A"));
     let body = problem(put(&app, me, &path, json!({"value": "love"})).await, 422).await;
     assert_eq!(body["errors"][0]["field"], "value");
-    problem(put(&app, me, &path, json!({})).await, 422).await;
+    let body = problem(put(&app, me, &path, json!({})).await, 422).await;
+    assert_eq!(body["errors"][0]["field"], "value");
     let anonymous = app
         .request(reqwest::Method::PUT, &path)
         .json(&json!({"value": "like"}))
