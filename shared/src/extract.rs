@@ -94,6 +94,19 @@ where
     <Option<T> as serde::Deserialize>::deserialize(de).map(Some)
 }
 
+/// For PATCH bodies, a field that always holds a value: absent is `None`, an explicit `null` is
+/// refused (a 422 naming the field) rather than read as "unchanged".
+pub fn not_null<'de, T, D>(de: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    match <Option<T> as serde::Deserialize>::deserialize(de)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom("must not be null")),
+    }
+}
+
 /// Query parameters (repeatable keys become lists): 422 naming the parameter.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiQuery<T>(pub T);

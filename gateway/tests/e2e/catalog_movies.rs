@@ -340,6 +340,11 @@ async fn a_patch_changes_only_what_it_sends(db: PgPool) {
         (json!({"year": "new"}), "year"),
         (json!({"genre_ids": [424_242]}), "genre_ids"),
         (json!({"name": ""}), "name"),
+        // Only meta_score and gross may be cleared; null elsewhere is refused, not ignored.
+        (json!({"name": null}), "name"),
+        (json!({"description": null}), "description"),
+        (json!({"certification_id": null}), "certification_id"),
+        (json!({"genre_ids": null}), "genre_ids"),
     ] {
         let response = app
             .request(reqwest::Method::PATCH, &format!("/movies/{id}"))
@@ -357,11 +362,15 @@ async fn a_patch_changes_only_what_it_sends(db: PgPool) {
             &format!("/movies/{}", Uuid::new_v4()),
         )
         .header("authorization", moderator.bearer())
-        .json(&json!({"price": "1.00"}))
+        .json(&json!({"price": "1.00", "genre_ids": [424_242]}))
         .send()
         .await
         .unwrap();
     problem(missing, 404).await;
+    let unchanged = app.get(&format!("/movies/{id}")).send().await.unwrap();
+    let unchanged: Value = unchanged.json().await.unwrap();
+    assert_eq!(unchanged["name"], "Delta Night");
+    assert_eq!(unchanged["price"], "5.00");
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -1,9 +1,14 @@
 //! What the movie routes take and give, and the checks on what they take.
 
 use chrono::{DateTime, Utc};
-use cinema_shared::{ApiError, error::FieldError, text};
+use cinema_shared::{
+    ApiError,
+    error::FieldError,
+    extract::{not_null, nullable},
+    text,
+};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -105,10 +110,20 @@ pub struct NewMovie {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoviePatch {
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub year: Option<i32>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub time: Option<i32>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub imdb: Option<f64>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub votes: Option<i64>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i32>)]
@@ -116,23 +131,27 @@ pub struct MoviePatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub gross: Option<Option<Decimal>>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub description: Option<String>,
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = Option<String>, nullable = false)]
     pub price: Option<Decimal>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub certification_id: Option<i64>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub genre_ids: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub director_ids: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub star_ids: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub is_available: Option<bool>,
-}
-
-/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
-fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// `?force=true` takes the movie out of every cart first.

@@ -203,6 +203,12 @@ pub async fn update(
     viewer: Uuid,
 ) -> ApiResult<MovieDetail> {
     let mut tx = db.begin().await?;
+    // A missing movie is a 404 whatever else the body gets wrong.
+    sqlx::query("SELECT 1 FROM movies WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(not_found)?;
     check_links(&mut tx, &changes).await?;
     let updated = sqlx::query(
         "UPDATE movies SET \
