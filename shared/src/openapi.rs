@@ -36,6 +36,8 @@ pub struct ProblemSchema {
     pub detail: String,
     /// Present on validation errors: one entry per invalid field.
     pub errors: Option<Vec<FieldErrorSchema>>,
+    /// Present when deleting a movie that is in carts is refused: how many carts hold it.
+    pub carts: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -57,6 +59,26 @@ fn problem(description: &str) -> RefOr<Response> {
         )
         .build()
         .into()
+}
+
+/// The answer of a route that reads a JSON body to a body of another type.
+pub struct NotJson;
+
+impl IntoResponses for NotJson {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        BTreeMap::from([("415".to_owned(), problem("Not JSON"))])
+    }
+}
+
+/// The answers of a route that reads a JSON body to one it cannot read: not JSON, or broken.
+pub struct JsonBody;
+
+impl IntoResponses for JsonBody {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = NotJson::responses();
+        responses.insert("400".to_owned(), problem("Malformed JSON"));
+        responses
+    }
 }
 
 /// The error answers of a route that needs a bearer token, for `responses(..., SignedInOnly)`.

@@ -6,7 +6,7 @@ use cinema_shared::{
     ApiError, AppState,
     auth::{Admin, Role},
     extract::{ApiJson, ApiPath, ApiQuery},
-    openapi::{AdminsOnly, ProblemSchema},
+    openapi::{AdminsOnly, JsonBody, ProblemSchema},
     pagination::{Page, PageRequest},
     text,
 };
@@ -132,6 +132,7 @@ pub struct UserChange {
         (status = 404, description = "No such user", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "An admin cannot demote or deactivate themselves", body = ProblemSchema, content_type = "application/problem+json"),
         AdminsOnly,
+        JsonBody,
     )
 )]
 pub async fn change_user(

@@ -10,7 +10,7 @@ use cinema_shared::{
     auth::AuthUser,
     error::{FieldError, check_fields},
     extract::ApiJson,
-    openapi::{ProblemSchema, SignedInOnly},
+    openapi::{JsonBody, ProblemSchema, SignedInOnly},
     tokens,
 };
 use serde::{Deserialize, Serialize};
@@ -52,6 +52,7 @@ pub struct AvatarUpload {
         (status = 200, description = "A presigned PUT for the avatar", body = AvatarUpload),
         (status = 422, description = "Type not jpeg/png/webp, or size over 1 MiB", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
+        JsonBody,
     )
 )]
 pub async fn start_upload(

@@ -6,7 +6,7 @@ use cinema_shared::{
     auth::{AuthUser, Role, issue_access_token},
     client::ClientAddress,
     extract::{ApiJson, normalized_email},
-    openapi::{ProblemSchema, SignedInOnly},
+    openapi::{JsonBody, ProblemSchema, SignedInOnly},
     password,
 };
 use serde::{Deserialize, Serialize};
@@ -63,6 +63,7 @@ pub fn token_pair(
         (status = 401, description = "Wrong email or password", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "Account not activated yet", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBody,
     )
 )]
 pub async fn login(
@@ -124,6 +125,7 @@ pub struct RefreshRequest {
     responses(
         (status = 200, description = "A new pair", body = TokenPair),
         (status = 401, description = "Invalid, expired, spent (the session is then revoked) or revoked token", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBody,
     )
 )]
 pub async fn refresh(
@@ -164,6 +166,7 @@ pub async fn refresh(
     responses(
         (status = 204, description = "The session's refresh tokens no longer work"),
         SignedInOnly,
+        JsonBody,
     )
 )]
 pub async fn logout(

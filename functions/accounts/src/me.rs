@@ -9,7 +9,7 @@ use cinema_shared::{
     auth::AuthUser,
     error::{FieldError, check_fields},
     extract::{ApiJson, nullable},
-    openapi::{ProblemSchema, SignedInOnly},
+    openapi::{JsonBody, ProblemSchema, SignedInOnly},
     text,
 };
 use serde::{Deserialize, Serialize};
@@ -196,6 +196,7 @@ impl ProfilePatch {
         (status = 200, description = "The updated account", body = Me),
         (status = 422, description = "Invalid fields, each named", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
+        JsonBody,
     )
 )]
 pub async fn update_profile(

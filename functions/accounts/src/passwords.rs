@@ -8,7 +8,7 @@ use cinema_shared::{
     client::ClientAddress,
     email::{EmailKind, EmailMessage},
     extract::{ApiJson, normalized_email},
-    openapi::{ProblemSchema, SignedInOnly},
+    openapi::{JsonBody, NotJson, ProblemSchema, SignedInOnly},
     password,
 };
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,7 @@ pub struct Done {
     responses(
         (status = 202, description = "Accepted (whether or not the email is registered)"),
         (status = 429, description = "Too many requests; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBody,
     )
 )]
 pub async fn forgot(
@@ -61,8 +62,9 @@ pub struct ResetRequest {
     request_body = ResetRequest,
     responses(
         (status = 200, description = "Password reset; all sessions revoked", body = Done),
-        (status = 400, description = "Token wrong, expired or used", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON, or token wrong, expired or used", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "Weak password (each rule named)", body = ProblemSchema, content_type = "application/problem+json"),
+        NotJson,
     )
 )]
 pub async fn reset(
@@ -98,9 +100,10 @@ pub struct ChangeRequest {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Password changed; other sessions revoked", body = Done),
-        (status = 400, description = "Wrong old password", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON, or wrong old password", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "Weak password (each rule named)", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
+        NotJson,
     )
 )]
 pub async fn change(

@@ -7,7 +7,7 @@ use cinema_shared::{
     email::{EmailKind, EmailMessage},
     error::{ResultExt, check_fields, garde_errors},
     extract::{ApiJson, normalized_email},
-    openapi::ProblemSchema,
+    openapi::{JsonBody, NotJson, ProblemSchema},
     password,
 };
 use garde::Validate;
@@ -45,6 +45,7 @@ pub struct Account {
         (status = 201, description = "Account created; activation email queued", body = Account),
         (status = 409, description = "Email already registered", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "Invalid email or weak password (each rule named)", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBody,
     )
 )]
 pub async fn register(
@@ -95,7 +96,8 @@ pub struct ActivateRequest {
     request_body = ActivateRequest,
     responses(
         (status = 200, description = "Account active; welcome email queued", body = Account),
-        (status = 400, description = "Token wrong, expired or used", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON, or token wrong, expired or used", body = ProblemSchema, content_type = "application/problem+json"),
+        NotJson,
     )
 )]
 pub async fn activate(
@@ -159,6 +161,7 @@ pub fn email_buckets(
     responses(
         (status = 202, description = "Accepted (whether or not the email is registered)"),
         (status = 429, description = "Too many requests; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
+        JsonBody,
     )
 )]
 pub async fn resend_activation(

@@ -9,7 +9,7 @@ use cinema_shared::{
     db::Reads,
     error::{FieldError, ResultExt},
     extract::{ApiJson, ApiPath, ApiQuery},
-    openapi::{ModeratorsOnly, ProblemSchema},
+    openapi::{JsonBody, ModeratorsOnly, ProblemSchema},
     pagination::{DEFAULT_PER_PAGE, Page, PageRequest},
     text,
 };
@@ -327,6 +327,7 @@ macro_rules! taxonomy_routes {
                     (status = 409, description = "The name is taken", body = ProblemSchema, content_type = "application/problem+json"),
                     (status = 422, description = "The name is blank or too long", body = ProblemSchema, content_type = "application/problem+json"),
                     ModeratorsOnly,
+                    JsonBody,
                 )
             )]
             pub async fn create(
@@ -353,6 +354,7 @@ macro_rules! taxonomy_routes {
                     (status = 409, description = "The name is taken", body = ProblemSchema, content_type = "application/problem+json"),
                     (status = 422, description = "The name is blank or too long", body = ProblemSchema, content_type = "application/problem+json"),
                     ModeratorsOnly,
+                    JsonBody,
                 )
             )]
             pub async fn rename(

@@ -6,7 +6,7 @@ use cinema_shared::{
     auth::AuthUser,
     error::ResultExt,
     extract::{ApiJson, ApiPath},
-    openapi::{ProblemSchema, SignedInOnly},
+    openapi::{JsonBody, ProblemSchema, SignedInOnly},
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,7 @@ pub struct RatingState {
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`score` is not an integer from 1 to 10", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
+        JsonBody,
     )
 )]
 pub async fn put_rating(

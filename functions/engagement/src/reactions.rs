@@ -6,7 +6,7 @@ use cinema_shared::{
     auth::AuthUser,
     error::ResultExt,
     extract::{ApiJson, ApiPath},
-    openapi::{ProblemSchema, SignedInOnly},
+    openapi::{JsonBody, ProblemSchema, SignedInOnly},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -57,6 +57,7 @@ pub struct ReactionState {
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`value` is not like or dislike", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
+        JsonBody,
     )
 )]
 pub async fn put_reaction(

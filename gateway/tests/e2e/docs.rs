@@ -91,6 +91,25 @@ async fn the_openapi_document_describes_the_routes(db: PgPool) {
         }
     }
 
+    // Every route that reads a JSON body documents what a broken or non-JSON body gets.
+    let mut with_bodies = 0;
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            if operation.get("requestBody").is_none() {
+                continue;
+            }
+            with_bodies += 1;
+            for status in ["400", "415"] {
+                assert_eq!(
+                    problem_of(path, method, status),
+                    problem_ref,
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+    assert!(with_bodies >= 15, "{with_bodies} routes with a body");
+
     let page = app
         .get("/docs")
         .basic_auth(&user.email, Some(PASSWORD))

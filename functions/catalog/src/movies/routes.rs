@@ -5,7 +5,7 @@ use cinema_shared::{
     ApiResult, AppState,
     auth::{MaybeAuthUser, Moderator},
     extract::{ApiJson, ApiPath, ApiQuery},
-    openapi::{ModeratorsOnly, ProblemSchema},
+    openapi::{JsonBody, ModeratorsOnly, ProblemSchema},
 };
 use uuid::Uuid;
 
@@ -68,11 +68,10 @@ pub async fn get_movie(
     request_body = NewMovie,
     responses(
         (status = 201, description = "Created", body = MovieDetail),
-        (status = 400, description = "Malformed JSON", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "A movie with this name, year and time exists", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "An invalid field or a related id that does not exist", body = ProblemSchema, content_type = "application/problem+json"),
         ModeratorsOnly,
+        JsonBody,
     )
 )]
 pub async fn create_movie(
@@ -95,12 +94,11 @@ pub async fn create_movie(
     request_body = MoviePatch,
     responses(
         (status = 200, description = "The changed movie", body = MovieDetail),
-        (status = 400, description = "Malformed JSON", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "Another movie has this name, year and time", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "An invalid field or a related id that does not exist", body = ProblemSchema, content_type = "application/problem+json"),
         ModeratorsOnly,
+        JsonBody,
     )
 )]
 pub async fn update_movie(
