@@ -315,6 +315,20 @@ impl TestApp {
         body
     }
 
+    /// Each (name, movie_count) on the first page of a name list (`/genres`, `/stars`, ...).
+    pub async fn movie_counts(&self, list: &str) -> Vec<(String, i64)> {
+        let page = self.list_as(list, None).await;
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|item| {
+                let name = item["name"].as_str().expect("name").to_owned();
+                (name, item["movie_count"].as_i64().expect("movie_count"))
+            })
+            .collect()
+    }
+
     /// The ids of the items of a 200 movie list.
     pub async fn list_ids(&self, path: &str) -> Vec<Uuid> {
         item_ids(&self.list_as(path, None).await)
