@@ -28,6 +28,7 @@ async fn main() -> anyhow::Result<()> {
     let pump_task = tokio::spawn(pump.run(shutdown_rx.clone()));
     let janitor_task = tokio::spawn(schedule::run_janitor_every(
         pool,
+        state.mail.clone(),
         gateway.janitor_interval,
         shutdown_rx,
     ));

@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
+use cinema_shared::email::EmailQueue;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
 pub async fn run_janitor_every(
     db: PgPool,
+    mail: EmailQueue,
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -14,7 +16,7 @@ pub async fn run_janitor_every(
     loop {
         tokio::select! {
             _ = ticks.tick() => {
-                if let Err(err) = cinema_janitor::run(&db, cinema_janitor::DEFAULT_BATCH_SIZE).await {
+                if let Err(err) = cinema_janitor::run_all(&db, &mail).await {
                     tracing::warn!(error = ?err, "janitor run failed");
                 }
             }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod openapi;
+pub mod outbox;
 pub mod pagination;
 pub mod password;
 pub mod runtime;

@@ -1,18 +1,23 @@
 //! The janitor: deletes expired activation, reset and refresh tokens, old rate-limit counters
-//! and old delivery-log rows, a bounded batch at a time; and rebuilds the catalog's page anchors
-//! when a change of movies dropped them.
+//! and old delivery-log rows, a bounded batch at a time; rebuilds the catalog's page anchors
+//! when a change of movies dropped them; and relays the emails a request left in the outbox.
 //!
 //! Each batch locks its rows with `SKIP LOCKED`, so two runs at once share the work instead of
 //! waiting on each other, and a run can be repeated at will.
 
 mod anchors;
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
+use cinema_shared::{email::EmailQueue, outbox};
 use serde::Serialize;
 use sqlx::PgPool;
 
 pub const DEFAULT_BATCH_SIZE: i64 = 1000;
+
+/// An email still in the outbox this long after its change committed was not relayed by the
+/// request that staged it (the queue failed then); younger ones may still be on their way.
+pub const STALE_OUTBOX_AGE: Duration = Duration::from_secs(60);
 
 /// One kind of expired row: where it lives and when it counts as expired.
 struct Purge {
@@ -52,6 +57,15 @@ const PURGES: &[Purge] = &[
 pub struct JanitorReport {
     pub deleted: BTreeMap<&'static str, u64>,
     pub catalog_anchors_built: i64,
+    pub emails_relayed: u64,
+}
+
+/// Everything the schedule asks for: the purges and anchors of [`run`], then the stale outbox.
+pub async fn run_all(db: &PgPool, mail: &EmailQueue) -> anyhow::Result<JanitorReport> {
+    let mut report = run(db, DEFAULT_BATCH_SIZE).await?;
+    report.emails_relayed = outbox::relay_older_than(db, mail, STALE_OUTBOX_AGE).await?;
+    tracing::info!(emails_relayed = report.emails_relayed, "outbox relayed");
+    Ok(report)
 }
 
 pub async fn run(db: &PgPool, batch_size: i64) -> anyhow::Result<JanitorReport> {

@@ -510,14 +510,7 @@ async fn delete_follows_the_purchase_and_cart_rules(db: PgPool) {
     // In two carts: 409 with the count, unless forced.
     let carted = c.movie("C");
     let owners = [&c.raters[1], &c.raters[2]];
-    for owner in owners {
-        sqlx::query("INSERT INTO cart_items (user_id, movie_id) VALUES ($1, $2)")
-            .bind(owner.id)
-            .bind(carted)
-            .execute(db)
-            .await
-            .unwrap();
-    }
+    app.put_in_carts(carted, &owners).await;
     let refused = problem(delete_movie(&app, &moderator, carted, "").await, 409).await;
     assert_eq!(refused["carts"], 2);
     let refused = problem(

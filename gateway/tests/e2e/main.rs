@@ -14,6 +14,7 @@ mod catalog_movies;
 mod catalog_search;
 mod catalog_taxonomy;
 mod docs;
+mod email_outbox;
 mod engagement_favorites;
 mod engagement_reactions;
 mod health;

@@ -6,6 +6,7 @@ use cinema_shared::{
     db::Reads,
     email::{EmailKind, EmailMessage},
     error::{FieldError, ResultExt},
+    outbox,
 };
 use serde_json::{Map, json};
 use sqlx::{PgPool, Postgres, Transaction, postgres::PgArguments, query::QueryScalar, types::Json};
@@ -254,8 +255,8 @@ pub async fn update(
 pub const REMOVED_FROM_CART: &str = "movie_removed_from_cart";
 
 /// Deletes a movie under the rules: never once bought; out of carts only with `force`, whose
-/// owners are then notified in-app and by email (queued ten to a call before commit, so a queue
-/// failure undoes the delete and hundreds of carts cost a few calls).
+/// owners are then notified in-app and by email (staged in the outbox with the delete, queued
+/// after commit).
 pub async fn delete(state: &AppState, id: Uuid, force: bool) -> ApiResult<()> {
     let mut tx = state.db.begin().await?;
     // The row lock makes concurrent cart adds and purchases (their foreign keys take a share
@@ -293,6 +294,7 @@ pub async fn delete(state: &AppState, id: Uuid, force: bool) -> ApiResult<()> {
             extra,
         });
     }
+    let mut staged = Vec::new();
     if !owners.is_empty() {
         let user_ids: Vec<Uuid> = owners.iter().map(|(user, _)| *user).collect();
         sqlx::query("DELETE FROM cart_items WHERE movie_id = $1")
@@ -315,7 +317,7 @@ pub async fn delete(state: &AppState, id: Uuid, force: bool) -> ApiResult<()> {
                 data: json!({ "movie_name": name }),
             })
             .collect();
-        state.mail.enqueue_all(&emails).await?;
+        staged = outbox::stage(&mut tx, &emails).await?;
     }
     sqlx::query("DELETE FROM movies WHERE id = $1")
         .bind(id)
@@ -325,5 +327,9 @@ pub async fn delete(state: &AppState, id: Uuid, force: bool) -> ApiResult<()> {
             ApiError::conflict("someone bought this movie, so it cannot be deleted")
         })?;
     tx.commit().await?;
+    // The delete stands either way; what the queue refuses now, the janitor relays later.
+    if let Err(err) = outbox::relay(&state.db, &state.mail, &staged).await {
+        tracing::warn!(error = ?err, "cart owners' emails left in the outbox for the janitor");
+    }
     Ok(())
 }

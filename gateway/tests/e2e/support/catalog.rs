@@ -329,6 +329,18 @@ impl TestApp {
             .collect()
     }
 
+    /// Puts `movie` in each owner's cart (the cart routes belong to commerce).
+    pub async fn put_in_carts(&self, movie: Uuid, owners: &[&TestUser]) {
+        for owner in owners {
+            sqlx::query("INSERT INTO cart_items (user_id, movie_id) VALUES ($1, $2)")
+                .bind(owner.id)
+                .bind(movie)
+                .execute(&self.state.db)
+                .await
+                .expect("cart item");
+        }
+    }
+
     /// The ids of the items of a 200 movie list.
     pub async fn list_ids(&self, path: &str) -> Vec<Uuid> {
         item_ids(&self.list_as(path, None).await)
