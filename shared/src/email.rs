@@ -94,4 +94,4 @@ impl EmailQueue {
 }
 
 /// The most entries one `SendMessageBatch` call takes.
-const SQS_BATCH_LIMIT: usize = 10;
+pub const SQS_BATCH_LIMIT: usize = 10;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::{PgConnection, PgPool, types::Json};
 
-use crate::email::{EmailMessage, EmailQueue};
+use crate::email::{EmailMessage, EmailQueue, SQS_BATCH_LIMIT};
 
 /// Writes `messages` in the caller's transaction; returns their ids for [`relay`].
 pub async fn stage(
@@ -23,7 +23,10 @@ pub async fn stage(
 
 /// Queues the staged emails `ids` that are still waiting (someone else may have relayed some).
 pub async fn relay(db: &PgPool, mail: &EmailQueue, ids: &[i64]) -> anyhow::Result<u64> {
-    relay_batches(db, mail, Waiting::Ids(ids)).await
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    relay_batches(db, mail, Some(ids), Duration::ZERO).await
 }
 
 /// Queues every email staged at least `age` ago: what a request could not relay.
@@ -32,53 +35,35 @@ pub async fn relay_older_than(
     mail: &EmailQueue,
     age: Duration,
 ) -> anyhow::Result<u64> {
-    relay_batches(db, mail, Waiting::OlderThan(age)).await
+    relay_batches(db, mail, None, age).await
 }
 
-enum Waiting<'a> {
-    Ids(&'a [i64]),
-    OlderThan(Duration),
-}
-
-/// Takes the next batch of waiting emails out of the outbox; rows another relay holds are
-/// skipped, so two relays never queue the same email.
-macro_rules! take_batch {
-    ($waiting:literal) => {
-        concat!(
-            "DELETE FROM email_outbox WHERE id IN (
-                 SELECT id FROM email_outbox WHERE ",
-            $waiting,
-            " ORDER BY id LIMIT 10 FOR UPDATE SKIP LOCKED)
-             RETURNING message"
-        )
-    };
-}
+/// Takes the next batch of waiting emails (`$1` these ids, or any; staged `$2` seconds ago or
+/// earlier) out of the outbox. Rows another relay holds are skipped, so two relays never queue
+/// the same email.
+const TAKE_BATCH: &str = "DELETE FROM email_outbox WHERE id IN (
+        SELECT id FROM email_outbox
+        WHERE ($1::bigint[] IS NULL OR id = ANY($1))
+          AND created_at <= now() - make_interval(secs => $2)
+        ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+    RETURNING message";
 
 /// Each batch is taken and queued in one transaction: a queue failure puts it back.
 async fn relay_batches(
     db: &PgPool,
     mail: &EmailQueue,
-    waiting: Waiting<'_>,
+    ids: Option<&[i64]>,
+    age: Duration,
 ) -> anyhow::Result<u64> {
     let mut relayed = 0;
     loop {
         let mut tx = db.begin().await?;
-        let batch: Vec<Json<EmailMessage>> = match &waiting {
-            Waiting::Ids(ids) => {
-                sqlx::query_scalar(take_batch!("id = ANY($1)"))
-                    .bind(*ids)
-                    .fetch_all(&mut *tx)
-                    .await?
-            }
-            Waiting::OlderThan(age) => {
-                sqlx::query_scalar(take_batch!(
-                    "created_at <= now() - make_interval(secs => $1)"
-                ))
-                .bind(age.as_secs_f64())
-                .fetch_all(&mut *tx)
-                .await?
-            }
-        };
+        let batch: Vec<Json<EmailMessage>> = sqlx::query_scalar(TAKE_BATCH)
+            .bind(ids)
+            .bind(age.as_secs_f64())
+            .bind(SQS_BATCH_LIMIT as i64)
+            .fetch_all(&mut *tx)
+            .await?;
         if batch.is_empty() {
             return Ok(relayed);
         }
@@ -88,5 +73,8 @@ async fn relay_batches(
             .context("relaying staged emails")?;
         tx.commit().await?;
         relayed += messages.len() as u64;
+        if messages.len() < SQS_BATCH_LIMIT {
+            return Ok(relayed);
+        }
     }
 }
