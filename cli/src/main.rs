@@ -6,7 +6,11 @@ mod names;
 mod provision;
 mod seed;
 
-use cinema_shared::{aws, config::Config, db};
+use cinema_shared::{
+    aws,
+    config::{Config, DatabaseConfig},
+    db,
+};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -60,14 +64,19 @@ async fn main() -> anyhow::Result<()> {
         println!("{}", cinema_platform::document().to_pretty_json()?);
         return Ok(());
     }
-    let config = Config::from_env()?;
+    // Operator work (migrations, generators) may run longer than any request may.
+    let database = DatabaseConfig {
+        statement_timeout: std::time::Duration::ZERO,
+        ..DatabaseConfig::from_env()?
+    };
     match cli.command {
         Command::Migrate => {
-            let pool = db::lazy_pool(&config)?;
+            let pool = db::lazy_pool(&database)?;
             db::MIGRATOR.run(&pool).await?;
             println!("migrations applied");
         }
         Command::Provision => {
+            let config = Config::from_env()?;
             let sdk = aws::load_sdk_config().await;
             provision::bucket(
                 &aws::s3_client(&sdk, config.s3_force_path_style),
@@ -82,10 +91,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Openapi => unreachable!("answered before the settings are read"),
         Command::CreateAdmin { email } => {
-            admin::create_admin(&db::lazy_pool(&config)?, &email).await?;
+            admin::create_admin(&db::lazy_pool(&database)?, &email).await?;
         }
         Command::SeedDemo => {
-            let movies = seed::seed_demo(&db::lazy_pool(&config)?).await?;
+            let movies = seed::seed_demo(&db::lazy_pool(&database)?).await?;
             println!(
                 "demo catalog ready ({movies} movies); sign in as {} / {} or {} / {}",
                 seed::MODERATOR_EMAIL,
@@ -105,7 +114,7 @@ async fn main() -> anyhow::Result<()> {
                 people,
                 interactions,
             };
-            generate::generate(&db::lazy_pool(&config)?, sizes, reset).await?;
+            generate::generate(&db::lazy_pool(&database)?, sizes, reset).await?;
         }
     }
     Ok(())

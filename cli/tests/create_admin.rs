@@ -58,24 +58,45 @@ async fn the_first_admin_comes_from_the_command(db: PgPool) {
     assert!(password::verify_blocking("Adm1n-Passw0rd!", &hash));
 }
 
+/// Someone could pre-register the admin's address with a password of their own: promoting that
+/// account as it is would hand them the admin role. The operator's password replaces theirs.
 #[sqlx::test(migrations = "../migrations")]
-async fn an_existing_account_is_promoted_and_keeps_its_password(db: PgPool) {
-    let hash = password::hash_blocking("Us3r-Passw0rd!").unwrap();
+async fn an_existing_account_is_promoted_only_with_the_operators_password(db: PgPool) {
+    let squatter = password::hash_blocking("Squ4tter-Passw0rd!").unwrap();
     sqlx::query("INSERT INTO users (email, password_hash) VALUES ('ann@studio.example', $1)")
-        .bind(&hash)
+        .bind(&squatter)
         .execute(&db)
         .await
         .unwrap();
-    let promoted = create_admin(&db, "ann@studio.example", "");
+    sqlx::query(
+        "INSERT INTO login_sessions (id, user_id)
+         SELECT gen_random_uuid(), id FROM users WHERE email = 'ann@studio.example'",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+
+    let refused = create_admin(&db, "ann@studio.example", "");
+    assert!(!refused.status.success(), "no password, no promotion");
+    let (role, active, _) = account(&db, "ann@studio.example").await.unwrap();
+    assert_eq!((role.as_str(), active), ("user", false));
+
+    let promoted = create_admin(&db, "ann@studio.example", "Adm1n-Passw0rd!\n");
     assert!(
         promoted.status.success(),
         "{}",
         String::from_utf8_lossy(&promoted.stderr)
     );
-    let (role, active, kept) = account(&db, "ann@studio.example").await.unwrap();
+    let (role, active, hash) = account(&db, "ann@studio.example").await.unwrap();
     assert_eq!((role.as_str(), active), ("admin", true));
-    assert_eq!(kept, hash);
-
-    let nobody = create_admin(&db, "new@studio.example", "");
-    assert!(!nobody.status.success(), "a new admin needs a password");
+    assert!(password::verify_blocking("Adm1n-Passw0rd!", &hash));
+    assert!(!password::verify_blocking("Squ4tter-Passw0rd!", &hash));
+    let live_sessions: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM login_sessions s JOIN users u ON u.id = s.user_id
+         WHERE u.email = 'ann@studio.example' AND s.revoked_at IS NULL",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(live_sessions, 0, "the squatter's sessions end");
 }

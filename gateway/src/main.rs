@@ -5,16 +5,18 @@ use std::sync::Arc;
 use anyhow::Context;
 use cinema_gateway::{config::GatewayConfig, mail_pump::MailPump, schedule};
 use cinema_mailer::{Mailer, MailerConfig};
-use cinema_shared::{AppState, db, telemetry};
+use cinema_shared::{AppState, config::Config, db, telemetry};
 use tokio::{net::TcpListener, sync::watch};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init();
     let gateway = GatewayConfig::from_env()?;
+    let config = Config::from_env()?;
     let mailer_config = MailerConfig::from_env()?;
-    let pool = db::lazy_pool(&mailer_config.shared)?;
-    let state = AppState::build(mailer_config.shared.clone(), pool.clone()).await;
+    // One pool serves the API, the mailer and the janitor: locally they share one process.
+    let pool = db::lazy_pool(&config.database)?;
+    let state = AppState::build(config, pool.clone()).await;
     let mailer = Arc::new(Mailer::new(&mailer_config, pool.clone())?);
 
     let reads = state.reads.clone();

@@ -147,6 +147,13 @@ fn bearer_token(parts: &Parts) -> Option<Result<&str, ApiError>> {
     )
 }
 
+/// The caller's role as the database has it now, if the account is active and the token's
+/// session was not ended (logout, password reset, deactivation): a token is only as good as
+/// the account and session behind it, whatever its claims say.
+const CURRENT_ROLE: &str = "SELECT u.role FROM users u
+    JOIN login_sessions s ON s.user_id = u.id AND s.id = $2 AND s.revoked_at IS NULL
+    WHERE u.id = $1 AND u.is_active";
+
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
@@ -155,9 +162,24 @@ impl FromRequestParts<AppState> for AuthUser {
             ApiError::Unauthorized(format!("authentication required: {SIGN_IN_HINT}"))
         })??;
         let claims = verify_access_token(&state.config.jwt, token)?;
+        let role: String = state
+            .reads
+            .fetch_optional(
+                sqlx::query_scalar(CURRENT_ROLE)
+                    .bind(claims.sub)
+                    .bind(claims.sid),
+            )
+            .await?
+            .ok_or_else(|| {
+                ApiError::Unauthorized(format!(
+                    "the session has ended or the account is not active; {SIGN_IN_HINT}"
+                ))
+            })?;
         Ok(Self {
             id: claims.sub,
-            role: claims.role,
+            role: role
+                .parse()
+                .map_err(|e: String| ApiError::Internal(anyhow::anyhow!(e)))?,
             session_id: claims.sid,
         })
     }

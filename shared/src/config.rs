@@ -16,15 +16,48 @@ pub enum ConfigError {
     Malformed { name: &'static str, reason: String },
 }
 
-/// Settings shared by every HTTP function and the local gateway.
+/// How every process reaches PostgreSQL: the one group of settings the mailer, the janitor and
+/// the operator command share with the HTTP functions.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// `DATABASE_URL`: contains the password, hence secret.
+    pub url: SecretString,
+    /// `DATABASE_MAX_CONNECTIONS`: small on Lambda, one container serves one request at a time.
+    pub max_connections: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT_SECS`: how long a request waits for a connection.
+    pub acquire_timeout: Duration,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS`: no statement runs longer; 0 turns the limit off (the
+    /// operator command's migrations and generators).
+    pub statement_timeout: Duration,
+}
+
+impl DatabaseConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::read(&Env(&lookup))
+    }
+
+    pub fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            url: SecretString::from(env.required("DATABASE_URL")?),
+            max_connections: env.parsed_or("DATABASE_MAX_CONNECTIONS", 2)?,
+            acquire_timeout: Duration::from_secs(
+                env.parsed_or("DATABASE_ACQUIRE_TIMEOUT_SECS", 5)?,
+            ),
+            statement_timeout: Duration::from_millis(
+                env.parsed_or("DATABASE_STATEMENT_TIMEOUT_MS", 5000)?,
+            ),
+        })
+    }
+}
+
+/// Settings of every HTTP function and the local gateway.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `DATABASE_URL`: contains the password, hence secret.
-    pub database_url: SecretString,
-    /// `DATABASE_MAX_CONNECTIONS`: small on Lambda, one container serves one request at a time.
-    pub database_max_connections: u32,
-    /// `DATABASE_ACQUIRE_TIMEOUT_SECS`: how long a request waits for a connection.
-    pub database_acquire_timeout: Duration,
+    pub database: DatabaseConfig,
     /// `MAIL_QUEUE_URL`: the SQS queue the mailer consumes.
     pub mail_queue_url: String,
     /// `MEDIA_BUCKET`: avatars, posters and movie files.
@@ -85,11 +118,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(&lookup);
         Ok(Self {
-            database_url: SecretString::from(env.required("DATABASE_URL")?),
-            database_max_connections: env.parsed_or("DATABASE_MAX_CONNECTIONS", 2)?,
-            database_acquire_timeout: Duration::from_secs(
-                env.parsed_or("DATABASE_ACQUIRE_TIMEOUT_SECS", 5)?,
-            ),
+            database: DatabaseConfig::read(&env)?,
             mail_queue_url: env.required("MAIL_QUEUE_URL")?,
             media_bucket: env.required("MEDIA_BUCKET")?,
             s3_force_path_style: env.parsed_or("S3_FORCE_PATH_STYLE", false)?,
@@ -104,9 +133,7 @@ impl Config {
                 })
                 .unwrap_or_default(),
             body_limit_bytes: env.parsed_or("BODY_LIMIT_BYTES", 256 * 1024)?,
-            frontend_url: env
-                .optional("FRONTEND_URL")
-                .unwrap_or_else(|| "http://127.0.0.1:5173".to_owned()),
+            frontend_url: env.frontend_url(),
             jwt: JwtConfig {
                 secret: {
                     let secret = env.required("JWT_SECRET")?;
@@ -156,6 +183,12 @@ impl Env<'_> {
             .filter(|value| !value.is_empty())
     }
 
+    /// `FRONTEND_URL`: where links in emails point.
+    pub fn frontend_url(&self) -> String {
+        self.optional("FRONTEND_URL")
+            .unwrap_or_else(|| "http://127.0.0.1:5173".to_owned())
+    }
+
     pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
         self.optional(name).ok_or(ConfigError::Missing(name))
     }
@@ -202,10 +235,11 @@ mod tests {
     fn reads_required_settings_and_applies_defaults() {
         let config = Config::from_lookup(lookup(MINIMAL)).unwrap();
         assert_eq!(config.media_bucket, "media");
-        assert_eq!(config.database_max_connections, 2);
+        assert_eq!(config.database.max_connections, 2);
+        assert_eq!(config.database.statement_timeout, Duration::from_secs(5));
         assert!(config.cors_allowed_origins.is_empty());
         assert_eq!(
-            config.database_url.expose_secret(),
+            config.database.url.expose_secret(),
             "postgres://cinema:hunter2@db/cinema"
         );
     }

@@ -79,10 +79,11 @@ fn malformed(err: &serde_json::Error) -> ApiError {
     ApiError::BadRequest(format!("malformed JSON: {err}"))
 }
 
-/// Deserializes an email address trimmed and lower-cased, as accounts store them.
+/// Deserializes an email address trimmed and lower-cased, as accounts store them; control
+/// characters or more than 254 characters are a 422 naming the field, before any query.
 pub fn normalized_email<'de, D: serde::Deserializer<'de>>(de: D) -> Result<String, D::Error> {
     let raw = <String as serde::Deserialize>::deserialize(de)?;
-    Ok(raw.trim().to_lowercase())
+    crate::text::normalized_email(&raw).map_err(serde::de::Error::custom)
 }
 
 /// For PATCH bodies: an absent field is `None`, an explicit `null` is `Some(None)` (clear it).

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod outbox;
 pub mod pagination;
 pub mod password;
+pub mod rate_limit;
 pub mod runtime;
 pub mod state;
 pub mod storage;

@@ -26,7 +26,7 @@ impl AppState {
     /// Reads the configuration from the environment and builds every client.
     pub async fn from_env() -> anyhow::Result<Self> {
         let config = Config::from_env()?;
-        let db = db::lazy_pool(&config)?;
+        let db = db::lazy_pool(&config.database)?;
         Ok(Self::build(config, db).await)
     }
 

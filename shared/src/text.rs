@@ -4,6 +4,22 @@
 /// What a field with a forbidden character is told.
 pub const NO_CONTROL_CHARACTERS: &str = "must not contain control characters";
 
+/// No address is longer (RFC 5321).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// An email address as typed, trimmed and lower-cased the way accounts store it; an error
+/// message for the field when no address could look like this.
+pub fn normalized_email(raw: &str) -> Result<String, String> {
+    let email = raw.trim().to_lowercase();
+    if !is_one_line(&email) {
+        return Err(NO_CONTROL_CHARACTERS.to_owned());
+    }
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        return Err(format!("must be at most {MAX_EMAIL_CHARS} characters"));
+    }
+    Ok(email)
+}
+
 /// A one-line value (a name, a filter): no control characters at all.
 pub fn is_one_line(text: &str) -> bool {
     !text.chars().any(char::is_control)
@@ -26,6 +42,17 @@ mod tests {
         for text in ["a\0b", "a\nb", "a\tb", "\u{7f}", "\u{1b}[31m"] {
             assert!(!is_one_line(text), "{text:?}");
         }
+    }
+
+    #[test]
+    fn emails_are_normalized_and_bounded() {
+        assert_eq!(
+            normalized_email("  Ann@Example.COM ").unwrap(),
+            "ann@example.com"
+        );
+        assert!(normalized_email("ann\0@example.com").is_err());
+        let long = format!("{}@example.com", "a".repeat(MAX_EMAIL_CHARS));
+        assert!(normalized_email(&long).unwrap_err().contains("254"));
     }
 
     #[test]

@@ -121,7 +121,8 @@ pub struct UserChange {
     is_active: Option<bool>,
 }
 
-/// Changes a user's role or activation. Deactivating ends the user's sessions at once.
+/// Changes a user's role or activation. Deactivating ends the user's sessions at once, and only
+/// an admin can undo it.
 #[utoipa::path(
     patch, path = "/api/v1/admin/users/{id}", tag = "admin",
     params(("id" = Uuid, Path, description = "The user")),
@@ -130,7 +131,7 @@ pub struct UserChange {
     responses(
         (status = 200, description = "The changed user", body = AdminUser),
         (status = 404, description = "No such user", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "An admin cannot demote or deactivate themselves", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "An admin cannot change their own role or activity", body = ProblemSchema, content_type = "application/problem+json"),
         AdminsOnly,
         JsonBody,
     )
@@ -141,17 +142,38 @@ pub async fn change_user(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(change): ApiJson<UserChange>,
 ) -> Result<Json<AdminUser>, ApiError> {
-    // Keeps at least the acting admin able to administer: no locking oneself out.
-    if id == admin.user().id
-        && (change.role.is_some_and(|role| role < Role::Admin) || change.is_active == Some(false))
-    {
+    let actor = admin.user().id;
+    // An admin's own role and activity are another admin's decision, never their own.
+    if id == actor && (change.role.is_some() || change.is_active.is_some()) {
         return Err(ApiError::conflict(
-            "you cannot demote or deactivate your own account",
+            "you cannot change your own role or activity; ask another admin",
         ));
     }
     let mut tx = state.db.begin().await?;
+    // Both rows, in one order: two admins demoting each other at once queue here, and the
+    // second finds it is no longer an admin.
+    let rows: Vec<(Uuid, String, bool)> = sqlx::query_as(
+        "SELECT id, role, is_active FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+    )
+    .bind(&[actor, id][..])
+    .fetch_all(&mut *tx)
+    .await?;
+    let still_admin = rows
+        .iter()
+        .any(|(row, role, active)| *row == actor && *active && role == Role::Admin.as_str());
+    if !still_admin {
+        return Err(ApiError::Forbidden(
+            "this action needs the admin role".into(),
+        ));
+    }
+    if !rows.iter().any(|(row, ..)| *row == id) {
+        return Err(ApiError::NotFound("no such user".into()));
+    }
     let user: AdminUser = sqlx::query_as(
         "UPDATE users SET role = coalesce($2, role), is_active = coalesce($3, is_active),
+                          deactivated_at = CASE $3 WHEN false THEN coalesce(deactivated_at, now())
+                                                   WHEN true THEN NULL
+                                                   ELSE deactivated_at END,
                           updated_at = now()
          WHERE id = $1
          RETURNING id, email, role, is_active, created_at",
@@ -159,11 +181,15 @@ pub async fn change_user(
     .bind(id)
     .bind(change.role.map(Role::as_str))
     .bind(change.is_active)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ApiError::NotFound("no such user".into()))?;
-    if !user.is_active {
+    .fetch_one(&mut *tx)
+    .await?;
+    if change.is_active == Some(false) {
+        // Deactivation holds at once: no session to refresh, no emailed token to use.
         sessions::revoke_all(&mut tx, id, None).await?;
+        sqlx::query("DELETE FROM account_tokens WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(Json(user))

@@ -7,7 +7,6 @@ mod login;
 mod me;
 mod one_time_tokens;
 mod passwords;
-mod rate_limit;
 mod sessions;
 mod signup;
 

@@ -7,16 +7,13 @@ use cinema_shared::{
     client::ClientAddress,
     extract::{ApiJson, normalized_email},
     openapi::{JsonBody, ProblemSchema, SignedInOnly},
-    password,
+    password, rate_limit,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{
-    rate_limit,
-    sessions::{self, Spend},
-};
+use crate::sessions::{self, Spend};
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -61,7 +58,7 @@ pub fn token_pair(
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
         (status = 401, description = "Wrong email or password", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 403, description = "Account not activated yet", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "Account not activated yet, or deactivated by an administrator", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
         JsonBody,
     )
@@ -72,34 +69,27 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
     let policy = &state.config.accounts;
-    rate_limit::hit(
-        &state.db,
-        policy.rate_window,
-        &[
-            (
-                format!("login:email:{}", body.email),
-                policy.login_per_email,
-            ),
-            (
-                format!("login:client:{}", client.0),
-                policy.login_per_client,
-            ),
-        ],
+    rate_limit::password_attempt(&state.db, policy, &body.email, &client).await?;
+    let account: Option<(Uuid, String, String, bool, bool)> = sqlx::query_as(
+        "SELECT id, password_hash, role, is_active, deactivated_at IS NOT NULL
+         FROM users WHERE email = $1",
     )
+    .bind(&body.email)
+    .fetch_optional(&state.db)
     .await?;
-    let account: Option<(Uuid, String, String, bool)> =
-        sqlx::query_as("SELECT id, password_hash, role, is_active FROM users WHERE email = $1")
-            .bind(&body.email)
-            .fetch_optional(&state.db)
-            .await?;
-    let hash = account.as_ref().map(|(_, hash, _, _)| hash.clone());
+    let hash = account.as_ref().map(|(_, hash, ..)| hash.clone());
     // Verified even for unknown emails, so timing does not tell which emails exist.
     if !password::verify(body.password, hash).await? {
         return Err(ApiError::Unauthorized("wrong email or password".into()));
     }
-    let Some((user_id, _, role, is_active)) = account else {
+    let Some((user_id, _, role, is_active, deactivated)) = account else {
         return Err(ApiError::Unauthorized("wrong email or password".into()));
     };
+    if deactivated {
+        return Err(ApiError::Forbidden(
+            "this account was deactivated by an administrator; contact support".into(),
+        ));
+    }
     if !is_active {
         return Err(ApiError::Forbidden(
             "the account is not active: activate it with the link in the activation email".into(),
@@ -108,8 +98,9 @@ pub async fn login(
     let role: Role = role
         .parse()
         .map_err(|e: String| ApiError::Internal(anyhow::anyhow!(e)))?;
-    let mut conn = state.db.acquire().await?;
-    let refresh = sessions::issue(&mut conn, user_id, Uuid::new_v4(), policy.refresh_ttl).await?;
+    let mut tx = state.db.begin().await?;
+    let refresh = sessions::start(&mut tx, user_id, policy.refresh_ttl).await?;
+    tx.commit().await?;
     Ok(Json(token_pair(&state, user_id, role, refresh)?))
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::{Json, extract::State};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use cinema_shared::{
     ApiError, AppState,
     auth::AuthUser,
@@ -21,7 +21,7 @@ const AVATAR_LINK_TTL: Duration = Duration::from_secs(300);
 const MAX_NAME_CHARS: usize = 50;
 const MAX_INFO_CHARS: usize = 2000;
 /// Nobody alive was born longer ago than this.
-const MAX_AGE_YEARS: i32 = 130;
+const MAX_AGE_YEARS: u32 = 130;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
@@ -150,25 +150,29 @@ fn check_name(field: &str, value: &mut Option<Option<String>>, errors: &mut Vec<
     *name = trimmed;
 }
 
+/// What is wrong with `born` as a birth date on `today`, if anything. The earliest date is
+/// counted in months, so on 29 February it is 28 February of a common year, not no bound at all.
+fn birth_date_problem(born: NaiveDate, today: NaiveDate) -> Option<String> {
+    let earliest = today.checked_sub_months(Months::new(12 * MAX_AGE_YEARS))?;
+    if born >= today {
+        Some("must be in the past".to_owned())
+    } else if born < earliest {
+        Some(format!("must be within the last {MAX_AGE_YEARS} years"))
+    } else {
+        None
+    }
+}
+
 impl ProfilePatch {
     /// Checks every field and trims the names.
     fn validate(&mut self) -> Result<(), ApiError> {
         let mut errors = Vec::new();
         check_name("first_name", &mut self.first_name, &mut errors);
         check_name("last_name", &mut self.last_name, &mut errors);
-        if let Some(Some(born)) = self.date_of_birth {
-            let today = Utc::now().date_naive();
-            let earliest = today
-                .with_year(today.year() - MAX_AGE_YEARS)
-                .unwrap_or(NaiveDate::MIN);
-            if born >= today {
-                errors.push(FieldError::new("date_of_birth", "must be in the past"));
-            } else if born < earliest {
-                errors.push(FieldError::new(
-                    "date_of_birth",
-                    format!("must be within the last {MAX_AGE_YEARS} years"),
-                ));
-            }
+        if let Some(Some(born)) = self.date_of_birth
+            && let Some(problem) = birth_date_problem(born, Utc::now().date_naive())
+        {
+            errors.push(FieldError::new("date_of_birth", problem));
         }
         if let Some(Some(info)) = &self.info
             && info.chars().count() > MAX_INFO_CHARS
@@ -234,4 +238,23 @@ pub async fn update_profile(
     .execute(&state.db)
     .await?;
     Ok(Json(load_me(&state, user.id).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_birth_date_bound_holds_on_leap_day() {
+        let leap_day = date("2028-02-29");
+        assert!(birth_date_problem(date("1897-01-01"), leap_day).is_some());
+        assert!(birth_date_problem(date("1898-02-27"), leap_day).is_some());
+        assert_eq!(birth_date_problem(date("1898-02-28"), leap_day), None);
+        assert_eq!(birth_date_problem(date("1990-06-15"), leap_day), None);
+        assert!(birth_date_problem(leap_day, leap_day).is_some());
+    }
 }

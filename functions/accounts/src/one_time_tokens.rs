@@ -6,10 +6,9 @@ use std::time::Duration;
 use cinema_shared::{
     ApiError, AppState,
     client::ClientAddress,
-    email::{EmailKind, EmailMessage},
-    tokens,
+    email::{Email, EmailMessage},
+    outbox, rate_limit, tokens,
 };
-use serde_json::json;
 use sqlx::{PgConnection, postgres::PgQueryResult};
 use uuid::Uuid;
 
@@ -28,46 +27,39 @@ impl Purpose {
     }
 }
 
-/// Issues a fresh token of `purpose` and queues the email that carries it to `email`. Call it
-/// inside the transaction that goes with it: the message is queued before the commit, so a
-/// queue outage writes nothing.
-pub async fn send(
+/// Issues a fresh token of `purpose` and stages the email that carries it to `email`, in the
+/// caller's transaction; returns the outbox ids to relay after commit.
+pub async fn stage(
     conn: &mut PgConnection,
     state: &AppState,
     user_id: Uuid,
     email: &str,
     purpose: Purpose,
-) -> Result<(), ApiError> {
+) -> Result<Vec<i64>, ApiError> {
     let policy = &state.config.accounts;
-    let (ttl, kind, data): (Duration, EmailKind, fn(&str, Duration) -> serde_json::Value) =
-        match purpose {
-            Purpose::Activation => (
-                policy.activation_ttl,
-                EmailKind::Activation,
-                |token, ttl| json!({"token": token, "valid_hours": ttl.as_secs() / 3600}),
-            ),
-            Purpose::PasswordReset => (
-                policy.reset_ttl,
-                EmailKind::PasswordReset,
-                |token, ttl| json!({"token": token, "valid_minutes": ttl.as_secs() / 60}),
-            ),
-        };
+    let ttl = match purpose {
+        Purpose::Activation => policy.activation_ttl,
+        Purpose::PasswordReset => policy.reset_ttl,
+    };
     let token = issue(conn, user_id, purpose, ttl).await?;
-    state
-        .mail
-        .enqueue(&EmailMessage {
-            kind,
-            to: email.to_owned(),
-            data: data(&token, ttl),
-        })
-        .await?;
-    Ok(())
+    let email_kind = match purpose {
+        Purpose::Activation => Email::Activation {
+            token,
+            valid_hours: ttl.as_secs() / 3600,
+        },
+        Purpose::PasswordReset => Email::PasswordReset {
+            token,
+            valid_minutes: ttl.as_secs() / 60,
+        },
+    };
+    Ok(outbox::stage(conn, &[EmailMessage::new(email, email_kind)]).await?)
 }
 
 /// The always-202 mailers (activation resend, forgotten password): counts the attempt against
-/// the rate limits, then sends a token of `purpose` only if `email` belongs to an account that
-/// can use it (inactive for activation, active for a reset). The caller answers 202 either way,
-/// so the answer tells nothing about which emails are registered.
+/// the rate limits, then issues a token of `purpose` only if `email` belongs to an account that
+/// can use it (never activated for activation, active for a reset). The caller answers 202
+/// either way, and no queue call happens before it answers: an answer's content and timing
+/// tell nothing about which emails are registered, and a queue outage changes neither.
 pub async fn send_if_eligible(
     state: &AppState,
     client: &ClientAddress,
@@ -77,28 +69,26 @@ pub async fn send_if_eligible(
     let (action, eligible) = match purpose {
         Purpose::Activation => (
             "resend",
-            "SELECT id FROM users WHERE email = $1 AND NOT is_active FOR UPDATE",
+            "SELECT id FROM users
+             WHERE email = $1 AND NOT is_active AND deactivated_at IS NULL FOR UPDATE",
         ),
         Purpose::PasswordReset => (
             "forgot",
-            "SELECT id FROM users WHERE email = $1 AND is_active",
+            "SELECT id FROM users WHERE email = $1 AND is_active FOR UPDATE",
         ),
     };
-    crate::rate_limit::hit(
-        &state.db,
-        state.config.accounts.rate_window,
-        &crate::signup::email_buckets(state, action, email, client),
-    )
-    .await?;
+    rate_limit::email_request(&state.db, &state.config.accounts, action, email, client).await?;
     let mut tx = state.db.begin().await?;
     let user: Option<Uuid> = sqlx::query_scalar(eligible)
         .bind(email)
         .fetch_optional(&mut *tx)
         .await?;
-    if let Some(user_id) = user {
-        send(&mut tx, state, user_id, email, purpose).await?;
-    }
+    let staged = match user {
+        Some(user_id) => stage(&mut tx, state, user_id, email, purpose).await?,
+        None => Vec::new(),
+    };
     tx.commit().await?;
+    outbox::relay_in_background(&state.db, &state.mail, staged);
     Ok(())
 }
 
@@ -126,7 +116,8 @@ async fn issue(
     Ok(token)
 }
 
-/// Spends the token if it is the live, unexpired one of `email`; returns the user it was for.
+/// Spends the token if it is the live, unexpired one of `email` and the account can still use
+/// it (activation: never activated and not deactivated; reset: active); returns the user.
 pub async fn consume(
     conn: &mut PgConnection,
     email: &str,
@@ -137,6 +128,8 @@ pub async fn consume(
         "DELETE FROM account_tokens t USING users u
          WHERE t.user_id = u.id AND u.email = $1 AND t.purpose = $2
            AND t.token_hash = $3 AND t.expires_at > now()
+           AND CASE t.purpose WHEN 'activation' THEN NOT u.is_active AND u.deactivated_at IS NULL
+                              ELSE u.is_active END
          RETURNING u.id",
     )
     .bind(email)

@@ -6,13 +6,12 @@ use cinema_shared::{
     ApiError, AppState,
     auth::AuthUser,
     client::ClientAddress,
-    email::{EmailKind, EmailMessage},
+    email::{Email, EmailMessage},
     extract::{ApiJson, normalized_email},
     openapi::{JsonBody, NotJson, ProblemSchema, SignedInOnly},
-    password,
+    outbox, password, rate_limit,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -80,8 +79,9 @@ pub async fn reset(
             .ok_or_else(|| {
                 ApiError::BadRequest("the reset token is wrong, expired or already used".into())
             })?;
-    set_password(&mut tx, &state, user_id, &hash, &body.email, None).await?;
+    let staged = set_password(&mut tx, user_id, &hash, &body.email, None).await?;
     tx.commit().await?;
+    outbox::relay_in_background(&state.db, &state.mail, staged);
     Ok(Json(Done {
         detail: "the password was reset; sign in with the new one",
     }))
@@ -102,6 +102,7 @@ pub struct ChangeRequest {
         (status = 200, description = "Password changed; other sessions revoked", body = Done),
         (status = 400, description = "Malformed JSON, or wrong old password", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "Weak password (each rule named)", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, description = "Too many password attempts; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
         NotJson,
     )
@@ -109,6 +110,7 @@ pub struct ChangeRequest {
 pub async fn change(
     State(state): State<AppState>,
     user: AuthUser,
+    client: ClientAddress,
     ApiJson(body): ApiJson<ChangeRequest>,
 ) -> Result<Json<Done>, ApiError> {
     password::check_strength("new_password", &body.new_password)?;
@@ -119,48 +121,36 @@ pub async fn change(
             .await?;
     let (email, old_hash) =
         account.ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))?;
+    // The old password is a guess like a login's: a stolen access token must not make this
+    // route an unlimited password oracle.
+    rate_limit::password_attempt(&state.db, &state.config.accounts, &email, &client).await?;
     if !password::verify(body.old_password, Some(old_hash)).await? {
         return Err(ApiError::BadRequest("the old password is wrong".into()));
     }
     let hash = password::hash(body.new_password).await?;
     let mut tx = state.db.begin().await?;
-    set_password(
-        &mut tx,
-        &state,
-        user.id,
-        &hash,
-        &email,
-        Some(user.session_id),
-    )
-    .await?;
+    let staged = set_password(&mut tx, user.id, &hash, &email, Some(user.session_id)).await?;
     tx.commit().await?;
+    outbox::relay_in_background(&state.db, &state.mail, staged);
     Ok(Json(Done {
         detail: "the password was changed; other sessions were signed out",
     }))
 }
 
-/// Stores the new hash, revokes sessions (but `keep`) and queues the "password changed" email.
+/// Stores the new hash, revokes sessions (but `keep`) and stages the "password changed" email;
+/// returns the outbox ids to relay after commit.
 async fn set_password(
     conn: &mut PgConnection,
-    state: &AppState,
     user_id: Uuid,
     hash: &str,
     email: &str,
     keep: Option<Uuid>,
-) -> Result<(), ApiError> {
+) -> Result<Vec<i64>, ApiError> {
     sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
         .bind(user_id)
         .bind(hash)
         .execute(&mut *conn)
         .await?;
     sessions::revoke_all(conn, user_id, keep).await?;
-    state
-        .mail
-        .enqueue(&EmailMessage {
-            kind: EmailKind::PasswordChanged,
-            to: email.to_owned(),
-            data: json!({}),
-        })
-        .await?;
-    Ok(())
+    Ok(outbox::stage(conn, &[EmailMessage::new(email, Email::PasswordChanged {})]).await?)
 }

@@ -56,42 +56,72 @@ pub fn refused() -> ApiError {
     ApiError::Unauthorized("the refresh token is invalid, expired or revoked".into())
 }
 
-/// Spends `token` and returns its owner, or refuses it. A spent or revoked token revokes its
-/// family; an inactive owner revokes it too. Only one of two concurrent calls can spend a
-/// token: the `UPDATE ... WHERE spent_at IS NULL` takes the row lock.
+/// Starts a login session for `user_id` with its first refresh token.
+pub async fn start(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    ttl: Duration,
+) -> Result<NewRefreshToken, sqlx::Error> {
+    let family_id: Uuid = sqlx::query_scalar(
+        "INSERT INTO login_sessions (id, user_id) VALUES (gen_random_uuid(), $1) RETURNING id",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    issue(conn, user_id, family_id, ttl).await
+}
+
+/// Spends `token` and returns its owner, or refuses it. A spent token revokes its family; an
+/// inactive owner revokes it too.
+///
+/// The session row is locked first and held until the caller commits the new token: a
+/// revocation (logout, reset, reuse, deactivation) of the same session waits for the rotation
+/// and then revokes what it made, or goes first and the rotation is refused. Two concurrent
+/// spends of one token queue on the same lock, and the second finds it spent.
 pub async fn spend(conn: &mut PgConnection, token: &str) -> Result<Spend, ApiError> {
     let digest = tokens::digest(token);
-    let spent: Option<(Uuid, Uuid, String, bool)> = sqlx::query_as(
+    let session: Option<(Uuid, bool)> = sqlx::query_as(
+        "SELECT s.id, s.revoked_at IS NULL FROM refresh_tokens r
+         JOIN login_sessions s ON s.id = r.family_id
+         WHERE r.token_hash = $1
+         FOR UPDATE OF s",
+    )
+    .bind(&digest)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((family_id, true)) = session else {
+        return Ok(Spend::Refused);
+    };
+    let spent: Option<(Uuid, String, bool)> = sqlx::query_as(
         "UPDATE refresh_tokens r SET spent_at = now()
          FROM users u
          WHERE r.token_hash = $1 AND r.user_id = u.id
-           AND r.spent_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
-         RETURNING r.user_id, r.family_id, u.role, u.is_active",
+           AND r.spent_at IS NULL AND r.expires_at > now()
+         RETURNING r.user_id, u.role, u.is_active",
     )
     .bind(&digest)
     .fetch_optional(&mut *conn)
     .await?;
     match spent {
-        Some((user_id, family_id, role, true)) => Ok(Spend::Rotated(Rotation {
+        Some((user_id, role, true)) => Ok(Spend::Rotated(Rotation {
             user_id,
             role: role
                 .parse()
                 .map_err(|e: String| ApiError::Internal(anyhow::anyhow!(e)))?,
             family_id,
         })),
-        Some((_, family_id, _, false)) => {
+        Some((_, _, false)) => {
             revoke_family(conn, family_id).await?;
             Ok(Spend::Refused)
         }
         None => {
-            let reused: Option<Uuid> = sqlx::query_scalar(
-                "SELECT family_id FROM refresh_tokens
-                 WHERE token_hash = $1 AND (spent_at IS NOT NULL OR revoked_at IS NOT NULL)",
+            let reused: bool = sqlx::query_scalar(
+                "SELECT spent_at IS NOT NULL FROM refresh_tokens WHERE token_hash = $1",
             )
             .bind(&digest)
-            .fetch_optional(&mut *conn)
+            .fetch_one(&mut *conn)
             .await?;
-            if let Some(family_id) = reused {
+            if reused {
                 tracing::warn!(%family_id, "spent refresh token presented; session revoked");
                 revoke_family(conn, family_id).await?;
             }
@@ -104,24 +134,23 @@ pub async fn revoke_family(
     db: impl sqlx::PgExecutor<'_>,
     family_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(family_id)
-    .execute(db)
-    .await
-    .map(drop)
+    sqlx::query("UPDATE login_sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL")
+        .bind(family_id)
+        .execute(db)
+        .await
+        .map(drop)
 }
 
-/// Revokes every session of the user, but `keep` (the caller's own) when given.
+/// Revokes every session of the user, but `keep` (the caller's own) when given. A rotation in
+/// flight holds its session's row: this waits for it, then revokes the session it extended.
 pub async fn revoke_all(
     conn: &mut PgConnection,
     user_id: Uuid,
     keep: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = now()
-         WHERE user_id = $1 AND revoked_at IS NULL AND family_id IS DISTINCT FROM $2",
+        "UPDATE login_sessions SET revoked_at = now()
+         WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $2",
     )
     .bind(user_id)
     .bind(keep)

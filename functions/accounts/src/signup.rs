@@ -4,15 +4,14 @@ use axum::{Json, extract::State, http::StatusCode};
 use cinema_shared::{
     ApiError, AppState,
     client::ClientAddress,
-    email::{EmailKind, EmailMessage},
+    email::{Email, EmailMessage},
     error::{ResultExt, check_fields, garde_errors},
     extract::{ApiJson, normalized_email},
     openapi::{JsonBody, NotJson, ProblemSchema},
-    password,
+    outbox, password,
 };
 use garde::Validate;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -71,8 +70,10 @@ pub async fn register(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    one_time_tokens::send(&mut tx, &state, id, &body.email, Purpose::Activation).await?;
+    let staged =
+        one_time_tokens::stage(&mut tx, &state, id, &body.email, Purpose::Activation).await?;
     tx.commit().await?;
+    outbox::relay_in_background(&state.db, &state.mail, staged);
     Ok((
         StatusCode::CREATED,
         Json(Account {
@@ -114,15 +115,13 @@ pub async fn activate(
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    state
-        .mail
-        .enqueue(&EmailMessage {
-            kind: EmailKind::Welcome,
-            to: body.email.clone(),
-            data: json!({}),
-        })
-        .await?;
+    let staged = outbox::stage(
+        &mut tx,
+        &[EmailMessage::new(&body.email, Email::Welcome {})],
+    )
+    .await?;
     tx.commit().await?;
+    outbox::relay_in_background(&state.db, &state.mail, staged);
     Ok(Json(Account {
         id: user_id,
         email: body.email,
@@ -136,24 +135,7 @@ pub struct EmailOnlyRequest {
     pub email: String,
 }
 
-/// Rate-limit buckets for the email-sending endpoints: per address and per client.
-pub fn email_buckets(
-    state: &AppState,
-    action: &str,
-    email: &str,
-    client: &ClientAddress,
-) -> Vec<(String, u32)> {
-    let policy = &state.config.accounts;
-    vec![
-        (format!("{action}:email:{email}"), policy.email_per_email),
-        (
-            format!("{action}:client:{}", client.0),
-            policy.email_per_client,
-        ),
-    ]
-}
-
-/// Sends a fresh activation token if the account exists and is inactive; always 202, so the
+/// Sends a fresh activation token if the account exists and was never activated; always 202, so the
 /// answer tells nothing about which emails are registered.
 #[utoipa::path(
     post, path = "/api/v1/auth/activation/resend", tag = "accounts",

@@ -39,6 +39,13 @@ const PURGES: &[Purge] = &[
         expired: "expires_at < now()",
     },
     Purge {
+        // A session outlives its last refresh token by a day: no access token of it is left.
+        name: "login_sessions",
+        table: "login_sessions",
+        expired: "created_at < now() - interval '1 day' AND NOT EXISTS (
+                      SELECT 1 FROM refresh_tokens r WHERE r.family_id = login_sessions.id)",
+    },
+    Purge {
         // A day is longer than any rate-limit window.
         name: "rate_limit_hits",
         table: "rate_limit_hits",

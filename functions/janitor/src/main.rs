@@ -1,17 +1,27 @@
-//! The `janitor` Lambda: invoked hourly by an EventBridge schedule.
+//! The `janitor` Lambda: invoked by an EventBridge schedule. It reads only what it uses: the
+//! database and the mail queue it relays the outbox to.
 
-use cinema_shared::AppState;
+use cinema_shared::{
+    aws,
+    config::{DatabaseConfig, Env},
+    db,
+    email::EmailQueue,
+};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cinema_shared::telemetry::init();
-    let state = AppState::from_env().await?;
+    let lookup = |name: &str| std::env::var(name).ok();
+    let env = Env(&lookup);
+    let pool = db::lazy_pool(&DatabaseConfig::read(&env)?)?;
+    let sdk = aws::load_sdk_config().await;
+    let mail = EmailQueue::new(aws::sqs_client(&sdk), env.required("MAIL_QUEUE_URL")?);
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
-        let state = state.clone();
+        let (pool, mail) = (pool.clone(), mail.clone());
         async move {
-            let report = cinema_janitor::run_all(&state.db, &state.mail).await?;
+            let report = cinema_janitor::run_all(&pool, &mail).await?;
             Ok::<_, lambda_runtime::Error>(serde_json::to_value(report)?)
         }
     }))

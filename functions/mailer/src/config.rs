@@ -1,8 +1,9 @@
-//! The mailer's settings: the shared ones plus SMTP.
+//! The mailer's settings: the database (its delivery log), where links point, and SMTP. Only
+//! what it uses: no token secret, bucket or queue URL.
 
 use std::time::Duration;
 
-use cinema_shared::config::{Config, ConfigError, Env};
+use cinema_shared::config::{ConfigError, DatabaseConfig, Env};
 use secrecy::SecretString;
 
 /// How the SMTP connection is secured.
@@ -31,7 +32,9 @@ impl std::str::FromStr for SmtpSecurity {
 
 #[derive(Debug, Clone)]
 pub struct MailerConfig {
-    pub shared: Config,
+    pub database: DatabaseConfig,
+    /// `FRONTEND_URL`: where the links in emails point.
+    pub frontend_url: String,
     /// `SMTP_HOST`
     pub smtp_host: String,
     /// `SMTP_PORT`
@@ -52,7 +55,6 @@ impl MailerConfig {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let shared = Config::from_lookup(&lookup)?;
         let env = Env(&lookup);
         let smtp_credentials = match (env.optional("SMTP_USERNAME"), env.optional("SMTP_PASSWORD"))
         {
@@ -62,7 +64,8 @@ impl MailerConfig {
             (None, Some(_)) => return Err(ConfigError::Missing("SMTP_USERNAME")),
         };
         Ok(Self {
-            shared,
+            database: DatabaseConfig::read(&env)?,
+            frontend_url: env.frontend_url(),
             smtp_host: env.required("SMTP_HOST")?,
             smtp_port: env.parsed_or("SMTP_PORT", 587)?,
             smtp_security: env.parsed_or("SMTP_SECURITY", SmtpSecurity::StartTls)?,
@@ -70,5 +73,27 @@ impl MailerConfig {
             smtp_timeout: Duration::from_secs(env.parsed_or("SMTP_TIMEOUT_SECS", 10)?),
             mail_from: env.required("MAIL_FROM")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mailer_needs_no_api_secrets() {
+        let settings = [
+            ("DATABASE_URL", "postgres://db/cinema"),
+            ("SMTP_HOST", "smtp.example"),
+            ("MAIL_FROM", "Cinema <no-reply@cinema.example>"),
+        ];
+        let config = MailerConfig::from_lookup(|name| {
+            settings
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        })
+        .expect("JWT_SECRET, MEDIA_BUCKET and MAIL_QUEUE_URL are not the mailer's business");
+        assert_eq!(config.smtp_port, 587);
     }
 }

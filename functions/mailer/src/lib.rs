@@ -1,7 +1,8 @@
 //! The mailer: one SQS message is one email.
 //!
 //! Each record is rendered from a template compiled into the binary and sent over SMTP with a
-//! timeout. A message id already sent is not sent again (SQS delivers at least once). Only the
+//! timeout. An email (outbox id) already sent is not sent again: SQS delivers at least once,
+//! and the outbox relay may queue one twice. Only the
 //! ids that failed go back to SQS for a retry (`ReportBatchItemFailures`).
 
 mod config;
@@ -10,7 +11,7 @@ mod smtp;
 mod templates;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use cinema_shared::email::EmailMessage;
+use cinema_shared::email::QueuedEmail;
 use futures::future::join_all;
 use sqlx::PgPool;
 
@@ -50,7 +51,7 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn from_config(config: MailerConfig) -> anyhow::Result<Self> {
-        let db = cinema_shared::db::lazy_pool(&config.shared)?;
+        let db = cinema_shared::db::lazy_pool(&config.database)?;
         Self::new(&config, db)
     }
 
@@ -59,7 +60,7 @@ impl Mailer {
         Ok(Self {
             sender: SmtpSender::new(config)?,
             db,
-            frontend_url: config.shared.frontend_url.clone(),
+            frontend_url: config.frontend_url.clone(),
         })
     }
 
@@ -87,9 +88,12 @@ impl Mailer {
 
     async fn deliver(&self, record: &SqsMessage) -> Result<Delivery, SendError> {
         let body = record.body.as_deref().ok_or(SendError::EmptyBody)?;
-        let message: EmailMessage = serde_json::from_str(body)?;
-        let email = render(&message, &self.frontend_url)?;
-        let message_id = record.message_id.as_deref().unwrap_or_default();
+        let queued: QueuedEmail = serde_json::from_str(body)?;
+        let message = &queued.message;
+        let email = render(message, &self.frontend_url)?;
+        // Keyed by the outbox id, not the SQS message id: a relay that had to queue an email
+        // twice made two SQS messages of one email.
+        let message_id = &format!("outbox-{}", queued.id);
         match deliveries::claim(&self.db, message_id).await? {
             Claim::AlreadySent => return Ok(Delivery::AlreadySent),
             Claim::InFlight => return Err(SendError::InFlight),

@@ -12,8 +12,9 @@ use axum::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use cinema_shared::{
     ApiError, AppState,
+    client::ClientAddress,
     openapi::{FieldErrorSchema, ProblemSchema, SecuritySchemes},
-    password,
+    password, rate_limit, text,
 };
 use utoipa::{
     Modify, OpenApi as _,
@@ -67,9 +68,16 @@ impl FromRequestParts<AppState> for DocsReader {
             .and_then(|decoded| String::from_utf8(decoded).ok())
             .and_then(|pair| {
                 pair.split_once(':')
-                    .map(|(email, password)| (email.trim().to_lowercase(), password.to_owned()))
+                    .map(|(email, password)| (email.to_owned(), password.to_owned()))
             })
             .ok_or_else(refuse)?;
+        let email =
+            text::normalized_email(&email).map_err(|why| ApiError::invalid("email", why))?;
+        // Each try costs an argon2 hash and is a password guess: limited like a login.
+        let client = ClientAddress::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        rate_limit::password_attempt(&state.db, &state.config.accounts, &email, &client).await?;
         let hash: Option<String> =
             sqlx::query_scalar("SELECT password_hash FROM users WHERE email = $1 AND is_active")
                 .bind(&email)
@@ -92,6 +100,8 @@ impl FromRequestParts<AppState> for DocsReader {
     responses(
         (status = 200, description = "The OpenAPI document", content_type = "application/json"),
         (status = 401, description = "No valid credentials of an active account", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "The Basic user is not an email address", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, description = "Too many password attempts; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 pub async fn openapi_json(_: DocsReader) -> Json<OpenApi> {
@@ -107,6 +117,8 @@ pub async fn openapi_json(_: DocsReader) -> Json<OpenApi> {
     responses(
         (status = 200, description = "The documentation page", content_type = "text/html"),
         (status = 401, description = "No valid credentials of an active account", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "The Basic user is not an email address", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, description = "Too many password attempts; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 pub async fn docs_page(_: DocsReader) -> Html<String> {

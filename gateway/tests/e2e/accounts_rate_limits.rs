@@ -8,7 +8,7 @@ use crate::support::{TestApp, accounts::STRONG_PASSWORD, problem, unique_email};
 #[sqlx::test(migrations = "../migrations")]
 async fn logins_are_limited_per_email(db: PgPool) {
     let app = TestApp::spawn_with(db, |config| {
-        config.shared.accounts.login_per_email = 3;
+        config.api.accounts.login_per_email = 3;
     })
     .await;
     let email = app.signed_up().await;
@@ -31,7 +31,7 @@ async fn logins_are_limited_per_email(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn logins_are_limited_per_client(db: PgPool) {
     let app = TestApp::spawn_with(db, |config| {
-        config.shared.accounts.login_per_client = 4;
+        config.api.accounts.login_per_client = 4;
     })
     .await;
     for _ in 0..4 {
@@ -48,7 +48,7 @@ async fn logins_are_limited_per_client(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn resend_and_forgot_are_limited_whether_or_not_the_email_exists(db: PgPool) {
     let app = TestApp::spawn_with(db, |config| {
-        config.shared.accounts.email_per_email = 2;
+        config.api.accounts.email_per_email = 2;
     })
     .await;
     let nobody = unique_email("nobody");

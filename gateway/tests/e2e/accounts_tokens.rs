@@ -33,10 +33,13 @@ async fn forged_or_stale_tokens_are_refused(db: PgPool) {
     let jwt = &app.state.config.jwt;
     let secret = jwt.secret.expose_secret().as_bytes().to_vec();
     let now = Utc::now().timestamp();
+    let session = cinema_shared::auth::verify_access_token(jwt, &user.token)
+        .unwrap()
+        .sid;
     let claims = Claims {
         sub: user.id,
         role: Role::User,
-        sid: Uuid::new_v4(),
+        sid: session,
         iss: jwt.issuer.clone(),
         aud: jwt.audience.clone(),
         iat: now,
@@ -47,6 +50,13 @@ async fn forged_or_stale_tokens_are_refused(db: PgPool) {
         200,
         "the control is valid"
     );
+
+    // Signed with our key, but for a session that was never started (or has been purged).
+    let no_session = Claims {
+        sid: Uuid::new_v4(),
+        ..claims.clone()
+    };
+    refused(&app, &sign(&no_session, &secret)).await;
 
     // Tampered: the payload now claims admin, the signature is the old one.
     let parts: Vec<&str> = user.token.split('.').collect();

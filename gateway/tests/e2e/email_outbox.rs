@@ -2,11 +2,10 @@
 //! in carts commits while the queue is down, its emails wait in the outbox, and the janitor
 //! relays them once they are stale. Nothing is emailed twice.
 
-use cinema_mailer::MailerConfig;
 use cinema_shared::{auth::Role, email::EmailQueue};
 use sqlx::PgPool;
 
-use crate::support::{TestApp, mail::emails_to};
+use crate::support::{TestApp, TestConfig, mail::emails_to};
 
 async fn waiting(db: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM email_outbox")
@@ -31,8 +30,7 @@ async fn emails_of_a_delete_made_while_the_queue_is_down_go_out_later(db: PgPool
         app.state.mail.client().clone(),
         format!("{}-gone", app.state.mail.queue_url()),
     );
-    let config = MailerConfig::from_env().expect("test environment");
-    let outage = TestApp::serve(cut_off, &config).await;
+    let outage = TestApp::serve(cut_off, &TestConfig::from_env().mailer).await;
     let deleted = outage
         .request(
             reqwest::Method::DELETE,
@@ -43,6 +41,7 @@ async fn emails_of_a_delete_made_while_the_queue_is_down_go_out_later(db: PgPool
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204, "the delete stands without the queue");
+    outage.outbox_settled().await;
     assert_eq!(waiting(db).await, 2);
 
     // Fresh ones may still be relayed by their request: the janitor leaves them.

@@ -60,12 +60,16 @@ async fn expired_tokens_and_old_counters_are_purged_and_live_ones_kept(db: PgPoo
         "INSERT INTO account_tokens (user_id, purpose, token_hash, expires_at) VALUES
            ($1, 'activation', 'a', now() - interval '1 minute'),
            ($1, 'password_reset', 'b', now() + interval '1 hour')",
+        // Two sessions started two days ago: one's only token expired, the other's lives.
+        "INSERT INTO login_sessions (id, user_id, created_at) VALUES
+           ('00000000-0000-0000-0000-00000000000a', $1, now() - interval '2 days'),
+           ('00000000-0000-0000-0000-00000000000b', $1, now() - interval '2 days')",
         "INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at) VALUES
-           ('old', $1, gen_random_uuid(), now() - interval '1 minute'),
-           ('live', $1, gen_random_uuid(), now() + interval '1 day')",
+           ('old', $1, '00000000-0000-0000-0000-00000000000a', now() - interval '1 minute'),
+           ('live', $1, '00000000-0000-0000-0000-00000000000b', now() + interval '1 day')",
         "INSERT INTO rate_limit_hits (bucket, window_start, hits)
-         SELECT 'login:' || $1::text || ':old', now() - interval '2 days', 3
-         UNION ALL SELECT 'login:' || $1::text || ':now', now(), 1",
+         SELECT sha256(convert_to('login:' || $1::text || ':old', 'UTF8')), now() - interval '2 days', 3
+         UNION ALL SELECT sha256(convert_to('login:' || $1::text || ':now', 'UTF8')), now(), 1",
     ] {
         sqlx::query(sql).bind(user).execute(&db).await.unwrap();
     }
@@ -73,16 +77,19 @@ async fn expired_tokens_and_old_counters_are_purged_and_live_ones_kept(db: PgPoo
     let report = cinema_janitor::run(&db, 100).await.unwrap();
     assert_eq!(report.deleted["activation_and_reset_tokens"], 1);
     assert_eq!(report.deleted["refresh_tokens"], 1);
+    assert_eq!(report.deleted["login_sessions"], 1);
     assert_eq!(report.deleted["rate_limit_hits"], 1);
-    let left: (i64, i64, i64) = sqlx::query_as(
+    let left: (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM account_tokens WHERE purpose = 'password_reset'),
                 (SELECT count(*) FROM refresh_tokens WHERE token_hash = 'live'),
+                (SELECT count(*) FROM login_sessions
+                 WHERE id = '00000000-0000-0000-0000-00000000000b'),
                 (SELECT count(*) FROM rate_limit_hits)",
     )
     .fetch_one(&db)
     .await
     .unwrap();
-    assert_eq!(left, (1, 1, 1));
+    assert_eq!(left, (1, 1, 1, 1));
 }
 
 async fn anchors(db: &PgPool) -> Vec<(i64, uuid::Uuid)> {

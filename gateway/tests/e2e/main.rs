@@ -9,6 +9,7 @@ mod accounts_rate_limits;
 mod accounts_sessions;
 mod accounts_signup;
 mod accounts_tokens;
+mod accounts_trust;
 mod catalog_listing;
 mod catalog_movies;
 mod catalog_search;

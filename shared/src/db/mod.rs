@@ -1,11 +1,14 @@
 //! The Postgres pools: built once per process, small and lazy, as a Lambda container wants.
 
-use std::time::Duration;
+use std::{str::FromStr, time::Duration};
 
 use secrecy::ExposeSecret;
-use sqlx::{Connection, PgPool, postgres::PgPoolOptions};
+use sqlx::{
+    Connection, PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
 
-use crate::config::Config;
+use crate::config::DatabaseConfig;
 
 mod reads;
 
@@ -23,9 +26,12 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 ///
 /// Connections in steady use are not pinged before each query (sqlx's default): that round
 /// trip cost a quarter of the throughput of a movie's detail.
-pub fn lazy_pool(config: &Config) -> Result<PgPool, sqlx::Error> {
-    PgPoolOptions::new()
-        .max_connections(config.database_max_connections)
+///
+/// Every connection carries the statement timeout, so no request (and no anonymous search) can
+/// keep a backend busy past it, whatever happens to the request that started it.
+pub fn lazy_pool(config: &DatabaseConfig) -> Result<PgPool, sqlx::Error> {
+    Ok(PgPoolOptions::new()
+        .max_connections(config.max_connections)
         .min_connections(0)
         .test_before_acquire(false)
         .before_acquire(|connection, metadata| {
@@ -36,6 +42,17 @@ pub fn lazy_pool(config: &Config) -> Result<PgPool, sqlx::Error> {
                 Ok(true)
             })
         })
-        .acquire_timeout(config.database_acquire_timeout)
-        .connect_lazy(config.database_url.expose_secret())
+        .acquire_timeout(config.acquire_timeout)
+        .connect_lazy_with(connect_options(config)?))
+}
+
+/// The server settings every connection starts with.
+fn connect_options(config: &DatabaseConfig) -> Result<PgConnectOptions, sqlx::Error> {
+    let options = PgConnectOptions::from_str(config.url.expose_secret())?;
+    Ok(if config.statement_timeout.is_zero() {
+        options
+    } else {
+        let millis = config.statement_timeout.as_millis().to_string();
+        options.options([("statement_timeout", millis.as_str())])
+    })
 }

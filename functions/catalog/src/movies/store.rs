@@ -4,7 +4,7 @@
 use cinema_shared::{
     ApiError, ApiResult, AppState,
     db::Reads,
-    email::{EmailKind, EmailMessage},
+    email::{Email, EmailMessage},
     error::{FieldError, ResultExt},
     outbox,
 };
@@ -311,10 +311,13 @@ pub async fn delete(state: &AppState, id: Uuid, force: bool) -> ApiResult<()> {
         .await?;
         let emails: Vec<EmailMessage> = owners
             .iter()
-            .map(|(_, email)| EmailMessage {
-                kind: EmailKind::MovieRemovedFromCart,
-                to: email.clone(),
-                data: json!({ "movie_name": name }),
+            .map(|(_, email)| {
+                EmailMessage::new(
+                    email,
+                    Email::MovieRemovedFromCart {
+                        movie_name: name.clone(),
+                    },
+                )
             })
             .collect();
         staged = outbox::stage(&mut tx, &emails).await?;
@@ -327,9 +330,7 @@ pub async fn delete(state: &AppState, id: Uuid, force: bool) -> ApiResult<()> {
             ApiError::conflict("someone bought this movie, so it cannot be deleted")
         })?;
     tx.commit().await?;
-    // The delete stands either way; what the queue refuses now, the janitor relays later.
-    if let Err(err) = outbox::relay(&state.db, &state.mail, &staged).await {
-        tracing::warn!(error = ?err, "cart owners' emails left in the outbox for the janitor");
-    }
+    // The delete stands either way; what the queue refuses, the janitor relays later.
+    outbox::relay_in_background(&state.db, &state.mail, staged);
     Ok(())
 }

@@ -13,11 +13,27 @@ use std::sync::Arc;
 
 use cinema_gateway::mail_pump::{MailPump, PumpReport};
 use cinema_mailer::{Mailer, MailerConfig};
-use cinema_shared::AppState;
+use cinema_shared::{AppState, config::Config};
 use reqwest::{Method, RequestBuilder};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use uuid::Uuid;
+
+/// The settings of the API and of the mailer, as `make test` exports them.
+pub struct TestConfig {
+    pub api: Config,
+    pub mailer: MailerConfig,
+}
+
+impl TestConfig {
+    pub fn from_env() -> Self {
+        let incomplete = "the test environment is incomplete: run the tests with `make test`";
+        Self {
+            api: Config::from_env().expect(incomplete),
+            mailer: MailerConfig::from_env().expect(incomplete),
+        }
+    }
+}
 
 pub struct TestApp {
     pub base_url: String,
@@ -34,9 +50,8 @@ impl TestApp {
     }
 
     /// Like [`Self::spawn`], with settings changed by `customize` first.
-    pub async fn spawn_with(db: PgPool, customize: impl FnOnce(&mut MailerConfig)) -> Self {
-        let mut config = MailerConfig::from_env()
-            .expect("the test environment is incomplete: run the tests with `make test`");
+    pub async fn spawn_with(db: PgPool, customize: impl FnOnce(&mut TestConfig)) -> Self {
+        let mut config = TestConfig::from_env();
         customize(&mut config);
         // One SDK configuration serves both the queue creation and the app's clients.
         let sdk = cinema_shared::aws::load_sdk_config().await;
@@ -48,13 +63,13 @@ impl TestApp {
             .expect("the local SQS server does not answer: run `make up`")
             .queue_url
             .expect("queue url");
-        config.shared.mail_queue_url = queue_url;
-        let state = AppState::with_sdk(config.shared.clone(), db, &sdk);
-        Self::serve(state, &config).await
+        config.api.mail_queue_url = queue_url;
+        let state = AppState::with_sdk(config.api.clone(), db, &sdk);
+        Self::serve(state, &config.mailer).await
     }
 
     /// Starts the API over an already built state (say, one whose database is down).
-    pub async fn serve(state: AppState, config: &MailerConfig) -> Self {
+    pub async fn serve(state: AppState, mailer_config: &MailerConfig) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let app = cinema_gateway::api(state.clone());
@@ -65,7 +80,7 @@ impl TestApp {
             )
             .await
         });
-        let mailer = Arc::new(Mailer::new(config, state.db.clone()).expect("mailer"));
+        let mailer = Arc::new(Mailer::new(mailer_config, state.db.clone()).expect("mailer"));
         let pump = MailPump::new(
             state.mail.client().clone(),
             state.mail.queue_url(),
@@ -101,9 +116,28 @@ impl TestApp {
         self.request(Method::PATCH, path)
     }
 
+    /// Waits (a few seconds at most) until every email a request staged has been tried by the
+    /// relay that request started after its answer: none waits untried, none is being queued.
+    pub async fn outbox_settled(&self) {
+        for _ in 0..100 {
+            let busy: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM email_outbox
+                                WHERE attempts = 0 OR claimed_until > now())",
+            )
+            .fetch_one(&self.state.db)
+            .await
+            .expect("reading the outbox");
+            if !busy {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Does what the SQS trigger does until the queue is empty: every queued email goes through
     /// the mailer to the SMTP catcher. Returns the reports of every poll.
     pub async fn deliver_mail(&self) -> Vec<PumpReport> {
+        self.outbox_settled().await;
         let mut reports = Vec::new();
         loop {
             let report = self.pump.pump_once().await.expect("polling the mail queue");

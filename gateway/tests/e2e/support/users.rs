@@ -46,8 +46,16 @@ impl TestApp {
         .fetch_one(&self.state.db)
         .await
         .expect("insert user");
+        // A token is only good for a live session of an active account.
+        let session: Uuid = sqlx::query_scalar(
+            "INSERT INTO login_sessions (id, user_id) VALUES (gen_random_uuid(), $1) RETURNING id",
+        )
+        .bind(id)
+        .fetch_one(&self.state.db)
+        .await
+        .expect("insert session");
         let (token, _) =
-            issue_access_token(&self.state.config.jwt, id, role, Uuid::new_v4()).expect("token");
+            issue_access_token(&self.state.config.jwt, id, role, session).expect("token");
         TestUser { id, email, token }
     }
 }
