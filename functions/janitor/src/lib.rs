@@ -67,12 +67,23 @@ pub struct JanitorReport {
     pub emails_relayed: u64,
 }
 
-/// Everything the schedule asks for: the purges and anchors of [`run`], then the stale outbox.
+/// Everything the hourly schedule asks for: the purges and anchors of [`run`], then the stale
+/// outbox.
 pub async fn run_all(db: &PgPool, mail: &EmailQueue) -> anyhow::Result<JanitorReport> {
     let mut report = run(db, DEFAULT_BATCH_SIZE).await?;
-    report.emails_relayed = outbox::relay_older_than(db, mail, STALE_OUTBOX_AGE).await?;
-    tracing::info!(emails_relayed = report.emails_relayed, "outbox relayed");
+    report.emails_relayed = relay_outbox(db, mail).await?.emails_relayed;
     Ok(report)
+}
+
+/// The emails that requests staged but did not get onto the queue: the queue refused them, or
+/// the Lambda container was frozen before its relay finished. Runs every minute on AWS.
+pub async fn relay_outbox(db: &PgPool, mail: &EmailQueue) -> anyhow::Result<JanitorReport> {
+    let emails_relayed = outbox::relay_older_than(db, mail, STALE_OUTBOX_AGE).await?;
+    tracing::info!(emails_relayed, "outbox relayed");
+    Ok(JanitorReport {
+        emails_relayed,
+        ..JanitorReport::default()
+    })
 }
 
 pub async fn run(db: &PgPool, batch_size: i64) -> anyhow::Result<JanitorReport> {

@@ -89,9 +89,6 @@ impl From<Page<MovieSummary>> for MoviePage {
     }
 }
 
-/// The one currency prices are in.
-pub const CURRENCY: &str = "USD";
-
 /// What the statement returns.
 #[derive(Deserialize)]
 struct Listed {
