@@ -74,6 +74,16 @@ pub struct Config {
     pub jwt: JwtConfig,
     /// Token lifetimes and rate limits of the accounts rules.
     pub accounts: AccountPolicy,
+    /// `COMMENT_LIMIT_PER_WINDOW` (10) comments per user every `COMMENT_LIMIT_WINDOW_SECS` (60):
+    /// one account cannot flood a movie or its authors' inboxes.
+    pub comment_limit: RateLimit,
+}
+
+/// At most `limit` hits every `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub limit: u32,
+    pub window: Duration,
 }
 
 /// The numbers of the accounts rules, each configurable.
@@ -166,6 +176,10 @@ impl Config {
                 login_per_client: env.parsed_or("LOGIN_LIMIT_PER_CLIENT", 50)?,
                 email_per_email: env.parsed_or("EMAIL_LIMIT_PER_EMAIL", 3)?,
                 email_per_client: env.parsed_or("EMAIL_LIMIT_PER_CLIENT", 20)?,
+            },
+            comment_limit: RateLimit {
+                limit: env.parsed_or("COMMENT_LIMIT_PER_WINDOW", 10)?,
+                window: Duration::from_secs(env.parsed_or("COMMENT_LIMIT_WINDOW_SECS", 60)?),
             },
         })
     }

@@ -34,6 +34,16 @@ impl Default for PageRequest {
 }
 
 impl PageRequest {
+    /// The page a list's query asked for (`page` and `per_page`, both optional), checked.
+    pub fn from_query(page: Option<i64>, per_page: Option<i64>) -> Result<Self, ApiError> {
+        let request = Self {
+            page: page.unwrap_or_else(first_page),
+            per_page: per_page.unwrap_or_else(default_per_page),
+        };
+        request.validate()?;
+        Ok(request)
+    }
+
     /// Checks the ranges; call before using [`Self::limit`] and [`Self::offset`].
     pub fn validate(&self) -> Result<(), ApiError> {
         let mut errors = Vec::new();

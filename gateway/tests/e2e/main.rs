@@ -16,6 +16,7 @@ mod catalog_search;
 mod catalog_taxonomy;
 mod docs;
 mod email_outbox;
+mod engagement_comments;
 mod engagement_favorites;
 mod engagement_reactions;
 mod health;
