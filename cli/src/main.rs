@@ -2,6 +2,7 @@
 
 mod admin;
 mod generate;
+mod generate_engagement;
 mod names;
 mod provision;
 mod seed;
@@ -39,6 +40,13 @@ enum Command {
     /// certifications) and the demo accounts moderator@cinema.local and user@cinema.local.
     /// Idempotent.
     SeedDemo,
+    /// Generate comments, likes and notifications for benchmarks over an existing catalog:
+    /// 50,000 comments on its most voted movie, 10,000 notifications for one viewer.
+    GenerateEngagement {
+        /// Replace the comments and notifications made before.
+        #[arg(long)]
+        reset: bool,
+    },
     /// Generate a large catalog for benchmarks, made inside Postgres.
     GenerateCatalog {
         #[arg(long, default_value_t = 100_000)]
@@ -102,6 +110,9 @@ async fn main() -> anyhow::Result<()> {
                 seed::USER_EMAIL,
                 seed::USER_PASSWORD
             );
+        }
+        Command::GenerateEngagement { reset } => {
+            generate_engagement::generate(&db::lazy_pool(&database)?, reset).await?;
         }
         Command::GenerateCatalog {
             movies,
