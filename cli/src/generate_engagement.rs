@@ -122,14 +122,12 @@ pub async fn generate(pool: &PgPool, reset: bool) -> anyhow::Result<()> {
     step(
         db,
         "likes",
-        &format!(
-            "ALTER TABLE comment_likes DISABLE TRIGGER comment_likes_count;
+        "ALTER TABLE comment_likes DISABLE TRIGGER comment_likes_count;
              INSERT INTO comment_likes (comment_id, user_id)
                  SELECT c.id, v.id FROM gen_comments c, generate_series(0, 2) i
                  JOIN gen_viewers v ON v.k = i * 7
                  WHERE c.thread % 3 = 0 ON CONFLICT DO NOTHING;
-             ALTER TABLE comment_likes ENABLE TRIGGER comment_likes_count;"
-        ),
+             ALTER TABLE comment_likes ENABLE TRIGGER comment_likes_count;",
     )
     .await?;
     step(
