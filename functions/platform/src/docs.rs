@@ -196,11 +196,14 @@ static LICENCES: LazyLock<[Asset; 3]> = LazyLock::new(|| {
     ]
 });
 
-fn asset(name: &str) -> Option<&'static Asset> {
+fn assets() -> impl Iterator<Item = &'static Asset> {
     [&*SWAGGER_UI_JS, &*SWAGGER_UI_CSS, &*START_JS]
         .into_iter()
         .chain(LICENCES.iter())
-        .find(|asset| asset.name == name)
+}
+
+fn asset(name: &str) -> Option<&'static Asset> {
+    assets().find(|asset| asset.name == name)
 }
 
 /// The page: the UI's files and where the UI fetches the description (with the Basic
@@ -307,4 +310,25 @@ pub async fn docs_asset(ApiPath(file): ApiPath<String>) -> Result<impl IntoRespo
         ],
         asset.bytes,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lambda refuses an answer over 6 MB, and lambda_http sends a text body as a JSON string:
+    /// every file must fit once escaped, with room for the headers.
+    #[test]
+    fn every_asset_fits_in_a_lambda_answer() {
+        for file in assets() {
+            let text = std::str::from_utf8(file.bytes).expect("text assets are UTF-8");
+            let escaped = serde_json::to_string(text).unwrap().len();
+            assert!(escaped < 5_500_000, "{} is {escaped} bytes", file.name);
+            assert!(asset(&file.name).is_some());
+        }
+        assert!(
+            asset("swagger-ui-bundle.js").is_none(),
+            "only the digest-named file"
+        );
+    }
 }
