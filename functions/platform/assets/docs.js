@@ -3,15 +3,14 @@
 "use strict";
 
 (function () {
-  var root = document.getElementById("docs");
+  // The page carries the description as a JSON data block: no second request, so no second
+  // password check.
+  var description = JSON.parse(document.getElementById("openapi").textContent);
   window.ui = SwaggerUIBundle({
-    // Resolved against the origin, not the page's URL: a page opened as
-    // http://user:password@host/... would give a URL with credentials, which fetch refuses. The
-    // browser still sends the Basic credentials it holds for this origin.
-    url: new URL(root.dataset.openapi, window.location.origin).href,
-    domNode: root,
+    spec: description,
+    domNode: document.getElementById("docs"),
     deepLinking: true,
-    // The default sends the document to a public validator.
+    // The default sends the description to a public validator.
     validatorUrl: null,
   });
 })();
