@@ -14,6 +14,7 @@ pub async fn run_janitor_every(
     db: PgPool,
     mail: EmailQueue,
     interval: Duration,
+    pending_order_lifetime: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut janitor = tokio::time::interval(interval);
@@ -21,7 +22,7 @@ pub async fn run_janitor_every(
     loop {
         tokio::select! {
             _ = janitor.tick() => {
-                if let Err(err) = cinema_janitor::run_all(&db, &mail).await {
+                if let Err(err) = cinema_janitor::run_all(&db, &mail, pending_order_lifetime).await {
                     tracing::warn!(error = ?err, "janitor run failed");
                 }
             }
