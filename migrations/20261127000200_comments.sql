@@ -97,7 +97,10 @@ CREATE TRIGGER comment_likes_count AFTER INSERT OR DELETE ON comment_likes
 -- once a day per liker, and a deleted comment takes its notifications with it.
 ALTER TABLE notifications
     ADD COLUMN actor_id uuid REFERENCES users (id) ON DELETE SET NULL,
-    ADD COLUMN comment_id uuid REFERENCES comments (id) ON DELETE CASCADE,
+    -- Deferred: a reply writes its notification before the reply itself, so the reply's
+    -- insert (which locks the movie's and the parent's counters) comes last, just before commit.
+    ADD COLUMN comment_id uuid REFERENCES comments (id) ON DELETE CASCADE
+        DEFERRABLE INITIALLY DEFERRED,
     ADD CONSTRAINT notifications_kind_check
         CHECK (kind IN ('comment_reply', 'comment_liked', 'movie_removed_from_cart'));
 

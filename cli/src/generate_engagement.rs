@@ -166,11 +166,20 @@ pub async fn generate(pool: &PgPool, reset: bool) -> anyhow::Result<()> {
                     now() - c.n * interval '1 minute'
              FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM gen_comments
                    LIMIT 10000) c
-             JOIN gen_viewers a ON a.k = 1 + c.n % ({VIEWERS} - 1);
-             ANALYZE comments; ANALYZE comment_likes; ANALYZE notifications;"
+             JOIN gen_viewers a ON a.k = 1 + c.n % ({VIEWERS} - 1);"
         ),
     )
     .await?;
+    // Each on its own (VACUUM refuses a transaction block): index-only page walks need the
+    // visibility map that autovacuum would otherwise set some time later.
+    for table in ["comments", "comment_likes", "notifications"] {
+        step(
+            db,
+            &format!("vacuum {table}"),
+            &format!("VACUUM (ANALYZE) {table}"),
+        )
+        .await?;
+    }
     let (comments, notifications): (i64, i64) = sqlx::query_as(&format!(
         "SELECT (SELECT count(*) FROM comments WHERE movie_id = {movie}),
                 (SELECT count(*) FROM notifications)"

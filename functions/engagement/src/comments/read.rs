@@ -74,15 +74,19 @@ pub async fn list_threads(
         .fetch_optional(&state.db)
         .await?
         .ok_or_else(crate::movie::not_found)?;
-    // One statement per order, each walking the threads index from its end.
+    // The page's ids come from an index walk (skipped rows cost an index entry each, never a
+    // visit to the table); only the page's own rows are read in full.
     let order = match query.sort.unwrap_or_default() {
-        CommentOrder::Newest => "c.created_at DESC, c.id DESC",
-        CommentOrder::Oldest => "c.created_at, c.id",
+        CommentOrder::Newest => "DESC",
+        CommentOrder::Oldest => "ASC",
     };
     let rows: Vec<CommentRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM comments c LEFT JOIN profiles p ON p.user_id = c.author_id
-         WHERE c.movie_id = $2 AND c.parent_id IS NULL
-         ORDER BY {order} LIMIT $3 OFFSET $4"
+        "WITH page AS MATERIALIZED (
+             SELECT id, created_at FROM comments
+             WHERE movie_id = $2 AND parent_id IS NULL
+             ORDER BY created_at {order}, id {order} LIMIT $3 OFFSET $4)
+         SELECT {COLUMNS} FROM page JOIN comments c ON c.id = page.id
+         LEFT JOIN profiles p ON p.user_id = c.author_id ORDER BY page.created_at {order}, page.id {order}"
     ))
     .bind(viewer.map(|user| user.id))
     .bind(movie_id)
@@ -120,9 +124,11 @@ pub async fn list_replies(
         .await?
         .ok_or_else(not_found)?;
     let rows: Vec<CommentRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM comments c LEFT JOIN profiles p ON p.user_id = c.author_id
-         WHERE c.parent_id = $2
-         ORDER BY c.created_at, c.id LIMIT $3 OFFSET $4"
+        "WITH page AS MATERIALIZED (
+             SELECT id, created_at FROM comments WHERE parent_id = $2
+             ORDER BY created_at, id LIMIT $3 OFFSET $4)
+         SELECT {COLUMNS} FROM page JOIN comments c ON c.id = page.id
+         LEFT JOIN profiles p ON p.user_id = c.author_id ORDER BY page.created_at, page.id"
     ))
     .bind(viewer.map(|user| user.id))
     .bind(comment_id)

@@ -1,6 +1,7 @@
 //! `POST /movies/{id}/comments` and `DELETE /comments/{id}`.
 
 use axum::{Json, extract::State, http::StatusCode};
+use chrono::{DateTime, Utc};
 use cinema_shared::{
     ApiError, ApiResult, AppState,
     auth::{AuthUser, Role},
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{COLUMNS, Comment, CommentRow, not_found};
+use super::{Comment, CommentAuthor, not_found};
 use crate::notify::{self, Author, CommentNews};
 
 /// The most characters a comment holds, after trimming.
@@ -52,6 +53,25 @@ fn checked_text(raw: &str) -> Result<&str, ApiError> {
         return Err(ApiError::invalid("text", text::NO_CONTROL_CHARACTERS));
     }
     Ok(text)
+}
+
+/// The comment replied to, and its author while the account exists.
+#[derive(sqlx::FromRow)]
+struct Parent {
+    deleted: bool,
+    author_id: Option<Uuid>,
+    author_email: Option<String>,
+    author_active: Option<bool>,
+}
+
+impl Parent {
+    fn author(self) -> Option<Author> {
+        Some(Author {
+            id: self.author_id?,
+            email: self.author_email?,
+            is_active: self.author_active?,
+        })
+    }
 }
 
 fn bad_parent(why: &str) -> ApiError {
@@ -95,8 +115,8 @@ pub async fn post_comment(
     .await?;
 
     let mut tx = state.db.begin().await?;
-    let (movie_name, actor_name): (String, String) = sqlx::query_as(
-        "SELECT m.name, display_name(p.first_name, p.last_name, $2)
+    let (movie_name, actor_name, avatar_key): (String, String, Option<String>) = sqlx::query_as(
+        "SELECT m.name, display_name(p.first_name, p.last_name, $2), p.avatar_key
          FROM movies m LEFT JOIN profiles p ON p.user_id = $2 WHERE m.id = $1",
     )
     .bind(movie_id)
@@ -104,12 +124,14 @@ pub async fn post_comment(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(crate::movie::not_found)?;
-    let parent_author = match input.parent_id {
+    let parent_author: Option<Author> = match input.parent_id {
         None => None,
         Some(parent_id) => {
-            let parent: Option<(bool, Option<Uuid>)> = sqlx::query_as(
-                "SELECT deleted_at IS NOT NULL, author_id FROM comments
-                 WHERE id = $1 AND movie_id = $2",
+            let parent: Option<Parent> = sqlx::query_as(
+                "SELECT c.deleted_at IS NOT NULL AS deleted, u.id AS author_id,
+                        u.email AS author_email, u.is_active AS author_active
+                 FROM comments c LEFT JOIN users u ON u.id = c.author_id
+                 WHERE c.id = $1 AND c.movie_id = $2",
             )
             .bind(parent_id)
             .bind(movie_id)
@@ -117,15 +139,32 @@ pub async fn post_comment(
             .await?;
             match parent {
                 None => return Err(bad_parent("is not a comment of this movie")),
-                Some((true, _)) => return Err(bad_parent("that comment was deleted")),
-                Some((false, author)) => author,
+                Some(parent) if parent.deleted => {
+                    return Err(bad_parent("that comment was deleted"));
+                }
+                Some(parent) => parent.author(),
             }
         }
     };
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO comments (movie_id, parent_id, author_id, text) VALUES ($1, $2, $3, $4)
-         RETURNING id",
+    let id = Uuid::new_v4();
+    let mut staged = Vec::new();
+    if let Some(author) = parent_author.filter(|author| author.wants_news_from(user.id)) {
+        let context = notify::Context {
+            actor_id: user.id,
+            actor_name: &actor_name,
+            movie_id,
+            movie_name: &movie_name,
+        };
+        let news = CommentNews::Reply { reply_id: id, text };
+        staged = notify::tell(&mut tx, &author, news, &context).await?;
+    }
+    // Last before commit: this insert's triggers lock the movie's and the parent's counters,
+    // so every other reply to them waits only for this statement and the commit.
+    let created_at: DateTime<Utc> = sqlx::query_scalar(
+        "INSERT INTO comments (id, movie_id, parent_id, author_id, text) VALUES ($1, $2, $3, $4, $5)
+         RETURNING created_at",
     )
+    .bind(id)
     .bind(movie_id)
     .bind(input.parent_id)
     .bind(user.id)
@@ -133,37 +172,30 @@ pub async fn post_comment(
     .fetch_one(&mut *tx)
     .await
     // The parent was deleted after it was read: it is gone now.
-    .on_constraint("comments_parent_fkey", || {
-        bad_parent("that comment was deleted")
-    })?;
-    let mut staged = Vec::new();
-    if let Some(author_id) = parent_author {
-        let author: Author = sqlx::query_as("SELECT id, email, is_active FROM users WHERE id = $1")
-            .bind(author_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if author.wants_news_from(user.id) {
-            let context = notify::Context {
-                actor_id: user.id,
-                actor_name: &actor_name,
-                movie_id,
-                movie_name: &movie_name,
-            };
-            let news = CommentNews::Reply { reply_id: id, text };
-            staged = notify::tell(&mut tx, &author, news, &context).await?;
-        }
-    }
-    let row: CommentRow = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM comments c LEFT JOIN profiles p ON p.user_id = c.author_id
-         WHERE c.id = $2"
-    ))
-    .bind(user.id)
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
+    .on_constraint("comments_parent_fkey", || bad_parent("that comment was deleted"))?;
     tx.commit().await?;
     outbox::relay_in_background(&state.db, &state.mail, staged);
-    Ok((StatusCode::CREATED, Json(row.into_comment(&state).await?)))
+    let avatar_url = match &avatar_key {
+        Some(key) => Some(state.storage.avatar_url(key).await?),
+        None => None,
+    };
+    let comment = Comment {
+        id,
+        movie_id,
+        parent_id: input.parent_id,
+        text: Some(text.to_owned()),
+        author: Some(CommentAuthor {
+            id: user.id,
+            display_name: actor_name,
+            avatar_url,
+        }),
+        created_at,
+        reply_count: 0,
+        like_count: 0,
+        deleted: false,
+        liked_by_me: Some(false),
+    };
+    Ok((StatusCode::CREATED, Json(comment)))
 }
 
 /// Deletes a comment: its author or a moderator. One with replies stays as a placeholder; one
