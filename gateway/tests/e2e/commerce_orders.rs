@@ -608,3 +608,34 @@ async fn the_janitor_cancels_stale_pending_orders(db: PgPool) {
         201
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_movie_deleted_after_it_was_ordered_leaves_the_line_as_sold(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let c = app.fixture_catalog().await;
+    let ann = app.make_user(Role::User).await;
+    let moderator = app.make_user(Role::Moderator).await;
+    add(&app, &ann, c.movie("F")).await;
+    let order = json_of(call(&app, Method::POST, "/orders", &ann).await, 201).await;
+    let deleted = call(
+        &app,
+        Method::DELETE,
+        &format!("/movies/{}", c.movie("F")),
+        &moderator,
+    )
+    .await;
+    assert_eq!(
+        deleted.status(),
+        204,
+        "only a purchase keeps a movie from deletion"
+    );
+    let id = order["id"].as_str().unwrap();
+    let read = json_of(
+        call(&app, Method::GET, &format!("/orders/{id}"), &ann).await,
+        200,
+    )
+    .await;
+    assert!(read["items"][0]["movie_id"].is_null());
+    assert_eq!(read["items"][0]["name"], "Frozen Orbit");
+    assert_eq!(read["total"], order["total"]);
+}
