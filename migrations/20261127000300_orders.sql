@@ -49,5 +49,19 @@ CREATE TRIGGER order_items_follow_status AFTER UPDATE OF status ON orders
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION order_items_follow_status();
 
+-- Why an order would leave a movie of the cart out, if it would: the one definition the cart's
+-- page and order creation share (an SQL function Postgres inlines into either statement).
+CREATE FUNCTION order_exclusion(buyer uuid, movie uuid, available boolean) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM purchases p WHERE p.user_id = buyer AND p.movie_id = movie)
+            THEN 'already_purchased'
+        WHEN NOT available THEN 'unavailable'
+        WHEN EXISTS (SELECT 1 FROM order_items oi
+                     WHERE oi.user_id = buyer AND oi.movie_id = movie AND oi.active)
+            THEN 'in_pending_order'
+    END
+$$;
+
 -- The cart lists newest additions last; a user's cart is read by its key.
 CREATE INDEX cart_items_user_added_idx ON cart_items (user_id, added_at, movie_id);

@@ -60,15 +60,7 @@ pub const CART_ITEMS: &str = "SELECT ci.movie_id, m.name, m.price, m.year, ci.ad
                                    ORDER BY g.name, g.id)
                   FROM movie_genres mg JOIN genres g ON g.id = mg.genre_id
                   WHERE mg.movie_id = m.id), '[]'::jsonb) AS genres,
-        CASE WHEN EXISTS (SELECT 1 FROM purchases p
-                          WHERE p.user_id = ci.user_id AND p.movie_id = ci.movie_id)
-                 THEN 'already_purchased'
-             WHEN NOT m.is_available THEN 'unavailable'
-             WHEN EXISTS (SELECT 1 FROM order_items oi
-                          WHERE oi.user_id = ci.user_id AND oi.movie_id = ci.movie_id
-                            AND oi.active)
-                 THEN 'in_pending_order'
-        END AS excluded_reason
+        order_exclusion(ci.user_id, ci.movie_id, m.is_available) AS excluded_reason
     FROM cart_items ci JOIN movies m ON m.id = ci.movie_id
     WHERE ci.user_id = $1
     ORDER BY ci.added_at, ci.movie_id";

@@ -10,11 +10,23 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{Order, OrderRow, with_items};
-use crate::{
-    cart::CART_ITEMS,
-    exclusion::{Excluded, Exclusion},
-};
+use super::{Order, OrderItem, OrderRow};
+use crate::exclusion::{Excluded, Exclusion};
+
+/// The cart's movies at today's prices, with what keeps each from an order (`$1` the owner):
+/// the cart's own rules, without what only a page of the cart shows.
+const ORDER_LINES: &str = "SELECT ci.movie_id, m.name, m.price,
+        order_exclusion(ci.user_id, ci.movie_id, m.is_available) AS excluded_reason
+    FROM cart_items ci JOIN movies m ON m.id = ci.movie_id
+    WHERE ci.user_id = $1
+    ORDER BY ci.added_at, ci.movie_id";
+
+#[derive(sqlx::FromRow)]
+struct OrderedRow {
+    #[sqlx(flatten)]
+    order: OrderRow,
+    ordered: i64,
+}
 
 #[derive(sqlx::FromRow)]
 struct Line {
@@ -61,7 +73,7 @@ pub async fn create_order(
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    let lines: Vec<Line> = sqlx::query_as(CART_ITEMS)
+    let lines: Vec<Line> = sqlx::query_as(ORDER_LINES)
         .bind(user.id)
         .fetch_all(&mut *tx)
         .await?;
@@ -91,48 +103,62 @@ pub async fn create_order(
         ));
     }
     let total: Decimal = orderable.iter().map(|line| line.price).sum();
-    let order: OrderRow = sqlx::query_as(
-        "INSERT INTO orders (user_id, total, currency) VALUES ($1, $2, $3)
-         RETURNING id, status, total, currency, created_at, NULL::text AS email",
+    let movie_ids: Vec<Uuid> = orderable.iter().map(|line| line.movie_id).collect();
+    let names: Vec<&str> = orderable.iter().map(|line| line.name.as_str()).collect();
+    let prices: Vec<Decimal> = orderable.iter().map(|line| line.price).collect();
+    // The order, its lines and the cart's cleanup in one round trip.
+    let (order, ordered): (OrderRow, i64) = sqlx::query_as(
+        "WITH made AS (
+             INSERT INTO orders (user_id, total, currency) VALUES ($1, $2, $3)
+             RETURNING id, status, total, currency, created_at),
+         lines AS (
+             INSERT INTO order_items (order_id, user_id, movie_id, name, price_at_order,
+                                      position)
+             SELECT made.id, $1, line.movie_id, line.name, line.price, line.position
+             FROM made, unnest($4::uuid[], $5::text[], $6::numeric[]) WITH ORDINALITY
+                  AS line (movie_id, name, price, position)
+             ON CONFLICT (user_id, movie_id) WHERE active DO NOTHING
+             RETURNING movie_id),
+         taken AS (
+             DELETE FROM cart_items WHERE user_id = $1
+               AND movie_id IN (SELECT movie_id FROM lines))
+         SELECT made.id, made.status, made.total, made.currency, made.created_at,
+                NULL::text AS email, (SELECT count(*) FROM lines) AS ordered
+         FROM made",
     )
     .bind(user.id)
     .bind(total)
     .bind(&state.config.currency)
-    .fetch_one(&mut *tx)
-    .await?;
-    let movie_ids: Vec<Uuid> = orderable.iter().map(|line| line.movie_id).collect();
-    let names: Vec<&str> = orderable.iter().map(|line| line.name.as_str()).collect();
-    let prices: Vec<Decimal> = orderable.iter().map(|line| line.price).collect();
-    let ordered: Vec<Uuid> = sqlx::query_scalar(
-        "INSERT INTO order_items (order_id, user_id, movie_id, name, price_at_order, position)
-         SELECT $1, $2, line.movie_id, line.name, line.price, line.position
-         FROM unnest($3::uuid[], $4::text[], $5::numeric[]) WITH ORDINALITY
-              AS line (movie_id, name, price, position)
-         ON CONFLICT (user_id, movie_id) WHERE active DO NOTHING
-         RETURNING movie_id",
-    )
-    .bind(order.id)
-    .bind(user.id)
     .bind(&movie_ids)
     .bind(&names)
     .bind(&prices)
-    .fetch_all(&mut *tx)
-    .await?;
-    if ordered.len() != movie_ids.len() {
+    .fetch_one(&mut *tx)
+    .await
+    .map(|row: OrderedRow| (row.order, row.ordered))?;
+    if ordered != movie_ids.len() as i64 {
         // Only a writer that skipped the lock above could get here: whatever it took stays
         // with it, and this order is refused whole rather than written half.
         return Err(ApiError::conflict(
             "another order took some of these movies just now; look at your orders and try again",
         ));
     }
-    sqlx::query("DELETE FROM cart_items WHERE user_id = $1 AND movie_id = ANY($2)")
-        .bind(user.id)
-        .bind(&movie_ids)
-        .execute(&mut *tx)
-        .await?;
-    let mut made = with_items(&mut *tx, vec![order]).await?;
     tx.commit().await?;
-    let mut order = made.pop().expect("the order just made");
-    order.excluded = Some(excluded);
+    let order = Order {
+        id: order.id,
+        status: order.status,
+        items: orderable
+            .into_iter()
+            .map(|line| OrderItem {
+                movie_id: Some(line.movie_id),
+                name: line.name,
+                price_at_order: line.price,
+            })
+            .collect(),
+        total: order.total,
+        currency: order.currency,
+        created_at: order.created_at,
+        email: None,
+        excluded: Some(excluded),
+    };
     Ok((StatusCode::CREATED, Json(order)))
 }
