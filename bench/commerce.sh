@@ -5,54 +5,26 @@
 # the plans. Ordering uses a fresh 10-movie cart per request (one buyer per order).
 #
 #   bench/commerce.sh                # everything, from a fresh bench database
-#   REUSE_DB=1 bench/commerce.sh     # keep an already generated database (its carts are spent
-#                                    # by an earlier run's orders: regenerate for the order case)
 #   DURATION=10 bench/commerce.sh    # seconds per run (default 20)
 #
 # Needs the local cloud (`make up`) for Postgres.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-set -a
-# shellcheck disable=SC1091
-source config/local.env
-set +a
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cinema/target}
 BENCH_DB=${BENCH_DB:-cinema_bench_commerce}
-SERVER_URL=${DATABASE_URL%/*}
-BENCH_URL=$SERVER_URL/$BENCH_DB
-DURATION=${DURATION:-20}
-CONNECTIONS=32
 PORT=${BENCH_PORT:-3300}
-POOL=${BENCH_POOL:-4}
 REPORT=bench/COMMERCE.md
-TOKENS=${TOKENS_FILE:-$HOME/.cache/cinema/bench-commerce-tokens.txt}
-WORK=$(mktemp -d)
-REL=$CARGO_TARGET_DIR/release
-BASE=http://127.0.0.1:$PORT/api/v1
+# shellcheck source=lib.sh
+source bench/lib.sh
+TOKENS=$WORK/tokens.txt
 
-log() { printf '\n== %s\n' "$*" >&2; }
-
-log "tools"
-command -v wrk >/dev/null || scripts/local-cloud.sh install-wrk
-
-log "release build"
-cargo build --release --quiet -p cinema-gateway -p cinema-cli
-
-if [[ "${REUSE_DB:-0}" == 1 && -s "$TOKENS" ]] &&
-    psql -qtA "$BENCH_URL" -c "SELECT 1 FROM orders LIMIT 1" >/dev/null 2>&1; then
-    log "reusing $BENCH_DB"
-else
-    log "generating $BENCH_DB"
-    psql -q "$SERVER_URL/postgres" -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
-    DATABASE_URL=$BENCH_URL "$REL/cinema" migrate >/dev/null
-    DATABASE_URL=$BENCH_URL RUST_LOG=error "$REL/cinema" generate-catalog \
-        --movies 10000 --people 2000 --interactions 100000 >/dev/null
-    mkdir -p "$(dirname "$TOKENS")"
-    DATABASE_URL=$BENCH_URL RUST_LOG=error "$REL/cinema" generate-commerce \
-        --tokens-file "$TOKENS" | tee "$WORK/generate.txt"
-fi
-sql() { psql -qtA "$BENCH_URL" -c "$1"; }
+build_release
+# Always fresh: ordering spends the generated carts.
+log "generating $BENCH_DB"
+psql -q "$SERVER_URL/postgres" -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
+DATABASE_URL=$BENCH_URL "$REL/cinema" migrate >/dev/null
+DATABASE_URL=$BENCH_URL RUST_LOG=error "$REL/cinema" generate-catalog \
+    --movies 10000 --people 2000 --interactions 100000 >/dev/null
+DATABASE_URL=$BENCH_URL RUST_LOG=error "$REL/cinema" generate-commerce --tokens-file "$TOKENS"
 COUNTS=$(sql "SELECT (SELECT count(*) FROM users) || ' users, ' ||
                      (SELECT count(*) FROM orders) || ' orders, ' ||
                      (SELECT count(*) FROM order_items) || ' order lines, ' ||
@@ -60,19 +32,11 @@ COUNTS=$(sql "SELECT (SELECT count(*) FROM users) || ' users, ' ||
                      (SELECT count(*) FROM cart_items) || ' cart items'")
 BUYER=$(head -n 1 "$TOKENS")
 BUYER_ID=$(sql "SELECT id FROM users WHERE email = 'buyer-1@bench.cinema'")
-
-log "starting the release gateway on :$PORT"
-DATABASE_URL=$BENCH_URL DATABASE_MAX_CONNECTIONS=$POOL GATEWAY_ADDR=127.0.0.1:$PORT RUST_LOG=warn \
-    "$REL/cinema-gateway" >"$WORK/gateway.log" 2>&1 &
-GATEWAY=$!
-trap 'kill $GATEWAY 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 50); do
-    curl -fsS "$BASE/health" >/dev/null 2>&1 && break
-    sleep 0.2
-done
+HOLDERS=$(wc -l <"$TOKENS")
+start_gateway
 
 # Each request orders the cart of the next buyer in the tokens file; the warm-up takes its
-# buyers from the end of the file, the measured run from the start (line 2 on).
+# buyers from the end of the file, the measured run from line 2 on.
 cat >"$WORK/order.lua" <<'LUA'
 local tokens = {}
 local threads = 0
@@ -92,73 +56,14 @@ function request()
 end
 LUA
 
-# name | url | wrk options | wrk script args | target p99 (ms) | the statement to EXPLAIN
-CASES=(
-    "Cart of 20 movies|$BASE/cart|-H 'authorization: Bearer $BUYER'||15|SELECT ci.movie_id FROM cart_items ci JOIN movies m ON m.id = ci.movie_id WHERE ci.user_id = '$BUYER_ID' ORDER BY ci.added_at, ci.movie_id"
-    "Orders, first page|$BASE/orders|-H 'authorization: Bearer $BUYER'||15|SELECT id FROM orders WHERE user_id = '$BUYER_ID' ORDER BY created_at DESC, id DESC LIMIT 20"
-    "Order a 10-movie cart|$BASE/orders|-s $WORK/order.lua|2 2|30|SELECT 1 FROM order_items WHERE user_id = '$BUYER_ID' AND active"
-)
+run_case "Cart of 20 movies" "$BASE/cart" "-H 'authorization: Bearer $BUYER'" "" "" 15 \
+    "SELECT ci.movie_id, order_exclusion(ci.user_id, ci.movie_id, m.is_available) FROM cart_items ci JOIN movies m ON m.id = ci.movie_id WHERE ci.user_id = '$BUYER_ID' ORDER BY ci.added_at, ci.movie_id"
+run_case "Orders, first page" "$BASE/orders" "-H 'authorization: Bearer $BUYER'" "" "" 15 \
+    "SELECT id FROM orders WHERE user_id = '$BUYER_ID' ORDER BY created_at DESC, id DESC LIMIT 20"
+run_case "Order a 10-movie cart" "$BASE/orders" "-s $WORK/order.lua" \
+    "-- $TOKENS $((HOLDERS - 4000)) 2" "-- $TOKENS 2 2" 30 \
+    "SELECT 1 FROM order_items WHERE user_id = '$BUYER_ID' AND active"
 
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
-        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
-        else printf "%s", v }'
-}
-
-ROWS=()
-PLANS=""
-HOLDERS=$(wc -l <"$TOKENS")
-for case in "${CASES[@]}"; do
-    IFS='|' read -r name url options script_args target statement <<<"$case"
-    log "$name"
-    if [[ -n "$script_args" ]]; then
-        warm_args="-- $TOKENS $((HOLDERS - 4000)) 2"
-        run_args="-- $TOKENS $script_args"
-    else
-        warm_args=""
-        run_args=""
-    fi
-    eval "wrk -t2 -c$CONNECTIONS -d3s $options '$url' $warm_args" >/dev/null
-    eval "wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency $options '$url' $run_args" >"$WORK/wrk.txt"
-    if grep -q "Non-2xx" "$WORK/wrk.txt"; then
-        cat "$WORK/wrk.txt" >&2
-        exit 1
-    fi
-    rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
-    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$WORK/wrk.txt")")
-    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$WORK/wrk.txt")")
-    plan=$(sql "EXPLAIN (ANALYZE, COSTS OFF) $statement")
-    seq=$(grep -c "Seq Scan" <<<"$plan" || true)
-    met=$(awk -v p="$p99" -v t="$target" 'BEGIN {print (p < t ? "yes" : "no")}')
-    ROWS+=("| $name | $(printf '%.0f' "$rps") | $p50 | $p99 | < $target ms | $([[ $seq == 0 ]] && echo none || echo "**$seq**") | $met |")
-    PLANS+=$'\n'"### $name"$'\n\n```sql\n'"$statement"$'\n```\n\n```\n'"$plan"$'\n```\n'
-    printf '%s\n' "${ROWS[-1]}" >&2
-done
-
-{
-    echo "# Commerce benchmark"
-    echo
-    echo "Written by \`bench/commerce.sh\` on $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) cores,"
-    echo "$(psql -qtA "$BENCH_URL" -c 'SHOW server_version') Postgres. Data: $COUNTS"
-    echo "(\`cinema generate-commerce\` over a 10,000-movie catalog)."
-    echo
-    echo "HTTP: release \`cinema-gateway\` (pools of $POOL connections, \`RUST_LOG=warn\`), driven by"
-    echo "\`wrk -t2 -c$CONNECTIONS -d${DURATION}s\` from the same machine; load tool, gateway and Postgres"
-    echo "share the two cores. The cart and order list are buyer-1's (20 movies in the cart, 505"
-    echo "owned); each order is a different buyer's 10-movie cart. Latencies in ms."
-    echo
-    echo "| case | req/s | p50 | p99 | p99 target | seq scans | met |"
-    echo "|---|---:|---:|---:|---:|---|---|"
-    printf '%s\n' "${ROWS[@]}"
-    echo
-    if [[ -f "$REPORT" ]] && grep -q '^<!-- notes -->' "$REPORT"; then
-        sed -n '/^<!-- notes -->/,/^<!-- \/notes -->/p' "$REPORT"
-        echo
-    fi
-    echo "## Query plans (EXPLAIN ANALYZE after the run)"
-    echo "$PLANS"
-} >"$REPORT.new"
-mv "$REPORT.new" "$REPORT"
-log "wrote $REPORT"
+write_report "Commerce benchmark" "Data: $COUNTS (\`cinema generate-commerce\` over a
+10,000-movie catalog). The cart and order list are buyer-1's (20 movies in the cart, 505 owned);
+each order is a different buyer's 10-movie cart."

@@ -11,33 +11,14 @@
 # Needs the local cloud (`make up`): Postgres, and the queue the gateway relays reply emails to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-set -a
-# shellcheck disable=SC1091
-source config/local.env
-set +a
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cinema/target}
 BENCH_DB=${BENCH_DB:-cinema_bench_engagement}
-SERVER_URL=${DATABASE_URL%/*}
-BENCH_URL=$SERVER_URL/$BENCH_DB
-DURATION=${DURATION:-20}
-CONNECTIONS=32
 PORT=${BENCH_PORT:-3200}
-POOL=${BENCH_POOL:-4}
 REPORT=bench/ENGAGEMENT.md
-WORK=$(mktemp -d)
-REL=$CARGO_TARGET_DIR/release
-BASE=http://127.0.0.1:$PORT/api/v1
+# shellcheck source=lib.sh
+source bench/lib.sh
 
-log() { printf '\n== %s\n' "$*" >&2; }
-
-log "tools"
-command -v wrk >/dev/null || scripts/local-cloud.sh install-wrk
-
-log "release build"
-cargo build --release --quiet -p cinema-gateway -p cinema-cli
-
-if [[ "${REUSE_DB:-0}" == 1 ]] && psql -qtA "$BENCH_URL" -c "SELECT 1 FROM comments LIMIT 1" >/dev/null 2>&1; then
+build_release
+if [[ "${REUSE_DB:-0}" == 1 ]] && sql "SELECT 1 FROM comments LIMIT 1" >/dev/null 2>&1; then
     log "reusing $BENCH_DB"
 else
     log "generating $BENCH_DB"
@@ -45,9 +26,8 @@ else
     DATABASE_URL=$BENCH_URL "$REL/cinema" migrate >/dev/null
     DATABASE_URL=$BENCH_URL RUST_LOG=error "$REL/cinema" generate-catalog \
         --movies 10000 --people 2000 --interactions 100000 >/dev/null
-    DATABASE_URL=$BENCH_URL RUST_LOG=error "$REL/cinema" generate-engagement | tee "$WORK/generate.txt"
+    DATABASE_URL=$BENCH_URL RUST_LOG=error "$REL/cinema" generate-engagement
 fi
-sql() { psql -qtA "$BENCH_URL" -c "$1"; }
 MOVIE=$(sql "SELECT movie_id FROM comments GROUP BY movie_id ORDER BY count(*) DESC LIMIT 1")
 BIG_THREAD=$(sql "SELECT id FROM comments WHERE movie_id = '$MOVIE' AND parent_id IS NULL
                   ORDER BY reply_count DESC, id LIMIT 1")
@@ -55,29 +35,20 @@ BIG_THREAD=$(sql "SELECT id FROM comments WHERE movie_id = '$MOVIE' AND parent_i
 REPLY_TO=$(sql "SELECT c.id FROM comments c JOIN users u ON u.id = c.author_id
                 WHERE c.movie_id = '$MOVIE' AND c.parent_id IS NULL
                   AND u.email <> 'bench-2@bench.cinema' ORDER BY c.created_at DESC LIMIT 1")
+READER_ID=$(sql "SELECT id FROM users WHERE email = 'bench-1@bench.cinema'")
 COUNTS=$(sql "SELECT (SELECT count(*) FROM comments) || ' comments, ' ||
                      (SELECT count(*) FROM comment_likes) || ' comment likes, ' ||
                      (SELECT count(*) FROM notifications) || ' notifications'")
 
-log "starting the release gateway on :$PORT"
 QUEUE_URL=${MAIL_QUEUE_URL%/*}/cinema-bench-mail
-DATABASE_URL=$BENCH_URL DATABASE_MAX_CONNECTIONS=$POOL GATEWAY_ADDR=127.0.0.1:$PORT RUST_LOG=warn \
-    MAIL_QUEUE_URL=$QUEUE_URL COMMENT_LIMIT_PER_WINDOW=100000000 \
-    "$REL/cinema-gateway" >"$WORK/gateway.log" 2>&1 &
-GATEWAY=$!
-trap 'kill $GATEWAY 2>/dev/null || true; rm -rf "$WORK"' EXIT
 MAIL_QUEUE_URL=$QUEUE_URL "$REL/cinema" provision >/dev/null
-for _ in $(seq 1 50); do
-    curl -fsS "$BASE/health" >/dev/null 2>&1 && break
-    sleep 0.2
-done
+start_gateway MAIL_QUEUE_URL="$QUEUE_URL" COMMENT_LIMIT_PER_WINDOW=100000000
 token() {
     curl -fsS "$BASE/auth/login" -H 'content-type: application/json' \
         -d "{\"email\":\"$1\",\"password\":\"Bench-Passw0rd!\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/'
 }
 READER=$(token bench-1@bench.cinema)
 POSTER=$(token bench-2@bench.cinema)
-
 cat >"$WORK/reply.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["content-type"] = "application/json"
@@ -85,69 +56,26 @@ wrk.headers["authorization"] = "Bearer $POSTER"
 wrk.body = '{"text": "Agreed, the last act carries it.", "parent_id": "$REPLY_TO"}'
 LUA
 
-# name | method path | wrk options | target p99 (ms) | the statement to EXPLAIN
-CASES=(
-    "Comments, first page|$BASE/movies/$MOVIE/comments||15|SELECT id FROM comments WHERE movie_id = '$MOVIE' AND parent_id IS NULL ORDER BY created_at DESC, id DESC LIMIT 20"
-    "Comments, deep page (250 of 500)|$BASE/movies/$MOVIE/comments?page=250||15|SELECT id FROM comments WHERE movie_id = '$MOVIE' AND parent_id IS NULL ORDER BY created_at DESC, id DESC LIMIT 20 OFFSET 4980"
-    "A thread's replies (100 direct)|$BASE/comments/$BIG_THREAD/replies?page=3||15|SELECT id FROM comments WHERE parent_id = '$BIG_THREAD' ORDER BY created_at, id LIMIT 20 OFFSET 40"
-    "Notifications (10,000), signed in|$BASE/users/me/notifications|-H 'authorization: Bearer $READER'|15|SELECT id FROM notifications WHERE user_id = (SELECT id FROM users WHERE email = 'bench-1@bench.cinema') ORDER BY created_at DESC, id DESC LIMIT 20"
-    "Unread notifications|$BASE/users/me/notifications?unread=true|-H 'authorization: Bearer $READER'|15|SELECT count(*) FILTER (WHERE read_at IS NULL) FROM notifications WHERE user_id = (SELECT id FROM users WHERE email = 'bench-1@bench.cinema')"
-    "Post a reply (+ notification + outbox)|$BASE/movies/$MOVIE/comments|-s $WORK/reply.lua|25|SELECT deleted_at IS NOT NULL, author_id FROM comments WHERE id = '$REPLY_TO' AND movie_id = '$MOVIE'"
-)
+PAGE_IDS="SELECT id, created_at FROM comments WHERE movie_id = '$MOVIE' AND parent_id IS NULL
+          ORDER BY created_at DESC, id DESC"
+run_case "Comments, first page" "$BASE/movies/$MOVIE/comments" "" "" "" 15 \
+    "$PAGE_IDS LIMIT 20"
+run_case "Comments, deep page (250 of 500)" "$BASE/movies/$MOVIE/comments?page=250" "" "" "" 15 \
+    "$PAGE_IDS LIMIT 20 OFFSET 4980"
+run_case "A thread's replies (100 direct)" "$BASE/comments/$BIG_THREAD/replies?page=3" "" "" "" 15 \
+    "SELECT id FROM comments WHERE parent_id = '$BIG_THREAD' ORDER BY created_at, id LIMIT 20 OFFSET 40"
+run_case "Notifications (10,000), signed in" "$BASE/users/me/notifications" \
+    "-H 'authorization: Bearer $READER'" "" "" 15 \
+    "SELECT id FROM notifications WHERE user_id = '$READER_ID' ORDER BY created_at DESC, id DESC LIMIT 20"
+run_case "Unread notifications" "$BASE/users/me/notifications?unread=true" \
+    "-H 'authorization: Bearer $READER'" "" "" 15 \
+    "SELECT id FROM notifications WHERE user_id = '$READER_ID' AND read_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 20"
+run_case "Post a reply (+ notification + outbox)" "$BASE/movies/$MOVIE/comments" \
+    "-s $WORK/reply.lua" "" "" 25 \
+    "SELECT deleted_at IS NOT NULL, author_id FROM comments WHERE id = '$REPLY_TO' AND movie_id = '$MOVIE'"
 
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
-        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
-        else printf "%s", v }'
-}
-
-ROWS=()
-PLANS=""
-for case in "${CASES[@]}"; do
-    IFS='|' read -r name url options target statement <<<"$case"
-    log "$name"
-    eval "wrk -t2 -c$CONNECTIONS -d3s $options '$url'" >/dev/null
-    eval "wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency $options '$url'" >"$WORK/wrk.txt"
-    if grep -q "Non-2xx" "$WORK/wrk.txt"; then
-        cat "$WORK/wrk.txt" >&2
-        exit 1
-    fi
-    rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
-    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$WORK/wrk.txt")")
-    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$WORK/wrk.txt")")
-    plan=$(sql "EXPLAIN (ANALYZE, COSTS OFF) $statement")
-    seq=$(grep -c "Seq Scan" <<<"$plan" || true)
-    met=$(awk -v p="$p99" -v t="$target" 'BEGIN {print (p < t ? "yes" : "no")}')
-    ROWS+=("| $name | $(printf '%.0f' "$rps") | $p50 | $p99 | < $target ms | $([[ $seq == 0 ]] && echo none || echo "**$seq**") | $met |")
-    PLANS+=$'\n'"### $name"$'\n\n```sql\n'"$statement"$'\n```\n\n```\n'"$plan"$'\n```\n'
-    printf '%s\n' "${ROWS[-1]}" >&2
-done
-
-{
-    echo "# Engagement benchmark"
-    echo
-    echo "Written by \`bench/engagement.sh\` on $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) cores,"
-    echo "$(psql -qtA "$BENCH_URL" -c 'SHOW server_version') Postgres. Data: $COUNTS"
-    echo "(\`cinema generate-engagement\` over a 10,000-movie catalog)."
-    echo
-    echo "HTTP: release \`cinema-gateway\` (pools of $POOL connections, \`RUST_LOG=warn\`), driven by"
-    echo "\`wrk -t2 -c$CONNECTIONS -d${DURATION}s\` from the same machine; load tool, gateway and Postgres"
-    echo "share the two cores. Every signed-in request also reads the caller's role and session."
-    echo "Posting writes the reply, its notification and its outbox row in one transaction, and"
-    echo "relays the email to the local SQS server after commit. Latencies in ms."
-    echo
-    echo "| case | req/s | p50 | p99 | p99 target | seq scans | met |"
-    echo "|---|---:|---:|---:|---:|---|---|"
-    printf '%s\n' "${ROWS[@]}"
-    echo
-    if [[ -f "$REPORT" ]] && grep -q '^<!-- notes -->' "$REPORT"; then
-        sed -n '/^<!-- notes -->/,/^<!-- \/notes -->/p' "$REPORT"
-        echo
-    fi
-    echo "## Query plans (the page statement of each case, EXPLAIN ANALYZE after the run)"
-    echo "$PLANS"
-} >"$REPORT.new"
-mv "$REPORT.new" "$REPORT"
-log "wrote $REPORT"
+write_report "Engagement benchmark" "Data: $COUNTS (\`cinema generate-engagement\` over a
+10,000-movie catalog). Every signed-in request also reads the caller's role and session. Posting
+writes the reply, its notification and its outbox row in one transaction, all replying to one
+comment of one movie (the worst case for its counters), and relays the email to the local SQS
+server after commit."

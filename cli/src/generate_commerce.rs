@@ -10,9 +10,11 @@
 
 use std::{io::Write, time::Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use cinema_shared::{auth::Role, config::JwtConfig, password};
-use sqlx::{Executor, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
+
+use crate::generate::step;
 use uuid::Uuid;
 
 /// The password of every generated buyer.
@@ -20,15 +22,6 @@ pub const PASSWORD: &str = "Buyer-Passw0rd!";
 const BUYERS: i64 = 100_000;
 /// Buyers (after `buyer-1`) whose 10-movie carts the benchmark orders, one order each.
 pub const CART_HOLDERS: i64 = 20_000;
-
-async fn step(db: &mut PgConnection, label: &str, sql: &str) -> anyhow::Result<()> {
-    let started = Instant::now();
-    db.execute(sql)
-        .await
-        .with_context(|| format!("generating: {label}"))?;
-    println!("  {label:<40} {:>6.1} s", started.elapsed().as_secs_f64());
-    Ok(())
-}
 
 pub async fn generate(
     pool: &PgPool,

@@ -12,7 +12,9 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use cinema_shared::password;
-use sqlx::{Executor, PgConnection, PgPool};
+use sqlx::PgPool;
+
+use crate::generate::step;
 use uuid::Uuid;
 
 /// The password of every generated viewer.
@@ -22,15 +24,6 @@ const THREADS: i64 = 10_000;
 /// Threads with 1,000 replies: 100 direct ones, each with a chain of 9 below it.
 const BIG_THREADS: i64 = 20;
 const CHAIN_DEPTH: i32 = 9;
-
-async fn step(db: &mut PgConnection, label: &str, sql: &str) -> anyhow::Result<()> {
-    let started = Instant::now();
-    db.execute(sql)
-        .await
-        .with_context(|| format!("generating: {label}"))?;
-    println!("  {label:<40} {:>6.1} s", started.elapsed().as_secs_f64());
-    Ok(())
-}
 
 pub async fn generate(pool: &PgPool, reset: bool) -> anyhow::Result<()> {
     let mut conn = pool.acquire().await?;

@@ -72,6 +72,25 @@ impl PageRequest {
     }
 }
 
+/// The query of a list that takes nothing but a page: `page` and `per_page`, nothing else (an
+/// unknown parameter is a 422 naming it).
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    #[param(minimum = 1, default = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub per_page: Option<i64>,
+}
+
+impl PageQuery {
+    /// The page asked for, checked.
+    pub fn request(&self) -> Result<PageRequest, ApiError> {
+        PageRequest::from_query(self.page, self.per_page)
+    }
+}
+
 /// `{items, page, per_page, total, pages}`.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Page<T> {

@@ -7,7 +7,7 @@ use cinema_shared::{
     auth::{AuthUser, Moderator},
     extract::{ApiPath, ApiQuery},
     openapi::{ModeratorsOnly, ProblemSchema, SignedInOnly},
-    pagination::{Page, PageRequest},
+    pagination::{Page, PageQuery, PageRequest},
     text,
 };
 use serde::Deserialize;
@@ -15,16 +15,6 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::{Order, OrderRow, OrderStatus, not_found, own_order, with_items};
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    #[param(minimum = 1, default = 1)]
-    page: Option<i64>,
-    #[param(minimum = 1, maximum = 100, default = 20)]
-    per_page: Option<i64>,
-}
 
 /// The caller's orders, newest first, each with its items.
 #[utoipa::path(
@@ -44,7 +34,7 @@ pub async fn list_orders(
     user: AuthUser,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Order>>> {
-    let page = PageRequest::from_query(query.page, query.per_page)?;
+    let page = query.request()?;
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE user_id = $1")
         .bind(user.id)
         .fetch_one(&state.db)
