@@ -9,7 +9,7 @@ mod params;
 pub mod search;
 mod statement;
 
-pub use params::{MAX_SEARCH_CHARS, MovieFilters, Sort, SortKey};
+pub use params::{MAX_SEARCH_CHARS, MAX_SEARCH_WORDS, MovieFilters, Sort, SortKey};
 pub use statement::build;
 
 use chrono::{DateTime, Utc};
