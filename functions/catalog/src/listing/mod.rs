@@ -6,6 +6,7 @@
 //! JSON value: one round trip, no query per movie.
 
 mod params;
+mod repeats;
 pub mod search;
 mod statement;
 
@@ -111,8 +112,9 @@ pub async fn list(
 ) -> Result<MoviePage, ApiError> {
     filters.validate()?;
     let statement = build(scope, filters);
+    let prepare = repeats::seen_before(&statement.sql);
     let Json(listed) = reads
-        .fetch_optional(statement.query_scalar::<Json<Listed>>())
+        .fetch_optional(statement.query_scalar::<Json<Listed>>().persistent(prepare))
         .await?
         .ok_or(sqlx::Error::RowNotFound)?;
     if let Some(unknown) = listed.unknown {
