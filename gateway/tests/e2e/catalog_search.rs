@@ -245,3 +245,36 @@ async fn a_search_holds_at_most_eight_words(db: PgPool) {
         assert_eq!(body["errors"][0]["message"], "must have at most 8 words");
     }
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_list_stopped_by_the_statement_timeout_is_a_503(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    app.fixture_catalog().await;
+    // The read connections, opened from here on, stop any statement after 200 ms ...
+    sqlx::query(
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET statement_timeout = 200', \
+         current_database()); END $$",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    // ... and a writer holding the movies table keeps a list waiting past that.
+    let mut writer = db.begin().await.unwrap();
+    sqlx::query("LOCK TABLE movies IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    let response = app
+        .get("/movies?search=frozen")
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .expect("an answer, not a hang");
+    let body = problem(response, 503).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("narrow"),
+        "{body}"
+    );
+    writer.rollback().await.unwrap();
+    assert_eq!(app.list_as("/movies", None).await["total"], 6);
+}

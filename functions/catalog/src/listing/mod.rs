@@ -115,7 +115,8 @@ pub async fn list(
     let prepare = repeats::seen_before(&statement.sql);
     let Json(listed) = reads
         .fetch_optional(statement.query_scalar::<Json<Listed>>().persistent(prepare))
-        .await?
+        .await
+        .map_err(too_long)?
         .ok_or(sqlx::Error::RowNotFound)?;
     if let Some(unknown) = listed.unknown {
         let errors: Vec<FieldError> = filters
@@ -133,6 +134,22 @@ pub async fn list(
     }
     Ok(Page::new(listed.items, filters.page_request(), listed.total).into())
 }
+
+/// A list stopped by the statement timeout is a 503 the caller can act on (a narrower search
+/// or filter), not an internal error.
+fn too_long(err: sqlx::Error) -> ApiError {
+    match &err {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some(QUERY_CANCELED) => {
+            ApiError::ServiceUnavailable(
+                "the list took too long to find; narrow the search or the filters".to_owned(),
+            )
+        }
+        _ => err.into(),
+    }
+}
+
+/// SQLSTATE of a statement cancelled, here by `statement_timeout`.
+const QUERY_CANCELED: &str = "57014";
 
 fn join_ids(ids: &[i64]) -> String {
     ids.iter()
