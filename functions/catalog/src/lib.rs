@@ -3,10 +3,11 @@
 //! [`listing`] is the movie list every list endpoint of the API shares (the catalog, the
 //! genre/star/director/certification pages, favorites, purchases).
 
-pub mod listing;
 pub mod movies;
-pub mod sql;
 pub mod taxonomy;
+
+/// The movie listing, shared with the other groups that list movies (favorites, purchases).
+pub use cinema_listing as listing;
 
 use axum::Router;
 use cinema_shared::{AppState, openapi};

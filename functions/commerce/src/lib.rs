@@ -1,11 +1,12 @@
 //! Cart, orders, Stripe checkout and webhooks, purchases and streaming.
 //!
-//! Here so far: the cart and orders (made, listed, canceled), for their owners and for
-//! moderators. A user never holds one movie in two live orders: a unique index guarantees it.
+//! Here so far: the cart, orders (made, listed, canceled) for their owners and for moderators,
+//! and the owner's library of purchased movies. A user never holds one movie in two live orders: a unique index guarantees it.
 
 mod cart;
 mod exclusion;
 mod orders;
+mod purchases;
 
 use axum::Router;
 use cinema_shared::{AppState, openapi};
@@ -26,6 +27,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::read::get_order))
         .routes(routes!(orders::cancel::cancel_order))
         .routes(routes!(orders::read::admin_orders))
+        .routes(routes!(purchases::list_purchases))
 }
 
 /// The group's routes, ready to serve.

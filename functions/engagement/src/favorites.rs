@@ -1,7 +1,7 @@
 //! Favorites: idempotent add and remove, and the caller's list with every movie filter.
 
 use axum::{Json, extract::State, http::StatusCode};
-use cinema_catalog::listing::{self, MovieFilters, MoviePage, Scope};
+use cinema_listing::{self as listing, MovieFilters, MoviePage, Scope};
 use cinema_shared::{
     ApiResult, AppState,
     auth::AuthUser,

@@ -639,3 +639,70 @@ async fn a_movie_deleted_after_it_was_ordered_leaves_the_line_as_sold(db: PgPool
     assert_eq!(read["items"][0]["name"], "Frozen Orbit");
     assert_eq!(read["total"], order["total"]);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn purchases_list_owned_movies_with_every_filter(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let c = app.fixture_catalog().await;
+    let ann = app.make_user(Role::User).await;
+    let bo = app.make_user(Role::User).await;
+    for key in ["A", "C", "E"] {
+        own(&app, &ann, c.movie(key)).await;
+    }
+    own(&app, &bo, c.movie("B")).await;
+
+    let library = json_of(
+        call(&app, Method::GET, "/users/me/purchases?sort=name", &ann).await,
+        200,
+    )
+    .await;
+    let names: Vec<&str> = library["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Alpha Signal", "Crimson Harbor", "Echo Park Summer"]
+    );
+    assert_eq!(library["total"], 3);
+    assert!(library["items"][0]["purchased_at"].is_string());
+    // The catalog's filters work on a library too.
+    let drama = c.genres["Drama"];
+    let filtered = json_of(
+        call(
+            &app,
+            Method::GET,
+            &format!("/users/me/purchases?genre={drama}"),
+            &ann,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let expected: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM movie_genres WHERE genre_id = $1 AND movie_id = ANY($2)",
+    )
+    .bind(drama)
+    .bind(&[c.movie("A"), c.movie("C"), c.movie("E")][..])
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(filtered["total"], expected);
+    // Plain catalog lists carry no purchase date; someone else's library is not Ann's.
+    let catalog = json_of(app.get("/movies").send().await.unwrap(), 200).await;
+    assert!(catalog["items"][0].get("purchased_at").is_none());
+    let theirs = json_of(
+        call(&app, Method::GET, "/users/me/purchases", &bo).await,
+        200,
+    )
+    .await;
+    assert_eq!(theirs["total"], 1);
+    problem(app.get("/users/me/purchases").send().await.unwrap(), 401).await;
+    problem(
+        call(&app, Method::GET, "/users/me/purchases?sort=cost", &ann).await,
+        422,
+    )
+    .await;
+}

@@ -316,12 +316,21 @@ pub fn build(scope: Scope, filters: &MovieFilters) -> Statement {
         }
     };
     let unknown = filtering.unknown_ids();
+    let item = match scope {
+        // A library also says when each movie became the user's.
+        Scope::PurchasesOf(user) => format!(
+            "(({ITEM})::jsonb || jsonb_build_object('purchased_at', (SELECT o.purchased_at \
+             FROM purchases o WHERE o.movie_id = m.id AND o.user_id = {})))",
+            st.arg(Arg::Uuid(user))
+        ),
+        _ => ITEM.to_owned(),
+    };
     st.sql = format!(
         "WITH {with} \
          SELECT json_build_object(\
             'total', {total}, \
             'items', coalesce((\
-                SELECT json_agg({ITEM} ORDER BY {order}) \
+                SELECT json_agg({item} ORDER BY {order}) \
                 FROM page JOIN movies m ON m.id = page.id \
                 JOIN certifications c ON c.id = m.certification_id), '[]'::json)\
             {unknown})"

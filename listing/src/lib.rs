@@ -8,6 +8,7 @@
 mod params;
 mod repeats;
 pub mod search;
+pub mod sql;
 mod statement;
 
 pub use params::{MAX_SEARCH_CHARS, MAX_SEARCH_WORDS, MovieFilters, Sort, SortKey};
@@ -66,6 +67,9 @@ pub struct MovieSummary {
     pub likes: i64,
     pub dislikes: i64,
     pub created_at: DateTime<Utc>,
+    /// When the caller bought it: in the caller's purchases only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub purchased_at: Option<DateTime<Utc>>,
 }
 
 /// A page of movies.
