@@ -2,9 +2,26 @@
 -- Triggers keep every counter (a comment's replies and likes, a movie's comments and threads)
 -- exact inside the writing transaction, whoever writes.
 
-ALTER TABLE movies
-    -- Top-level comments, placeholders included: the total of a movie's comment pages.
-    ADD COLUMN thread_count integer NOT NULL DEFAULT 0 CHECK (thread_count >= 0);
+-- A movie's comment counts, in eight shards that each write adds to at random: a movie's
+-- counts are read rarely and written by every comment, and one counter row would make every
+-- comment on a busy movie wait for the one before it to commit. The sums are exact.
+-- `comments`: live comments; `threads`: top-level ones, placeholders included (the total of a
+-- movie's comment pages). `movies.comments_count` is not used.
+CREATE TABLE movie_comment_counts (
+    movie_id uuid NOT NULL REFERENCES movies (id) ON DELETE CASCADE,
+    shard smallint NOT NULL CHECK (shard BETWEEN 0 AND 7),
+    comments integer NOT NULL DEFAULT 0,
+    threads integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (movie_id, shard)
+);
+
+CREATE FUNCTION add_movie_comment_counts(movie uuid, comments integer, threads integer)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO movie_comment_counts AS t (movie_id, shard, comments, threads)
+    VALUES (movie, floor(random() * 8)::smallint, comments, threads)
+    ON CONFLICT (movie_id, shard) DO UPDATE
+        SET comments = t.comments + EXCLUDED.comments, threads = t.threads + EXCLUDED.threads
+$$;
 
 CREATE TABLE comments (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -49,23 +66,21 @@ $$;
 CREATE FUNCTION comments_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        UPDATE movies
-        SET comments_count = comments_count + 1,
-            thread_count = thread_count + (NEW.parent_id IS NULL)::int
-        WHERE id = NEW.movie_id;
+        PERFORM add_movie_comment_counts(NEW.movie_id, 1, (NEW.parent_id IS NULL)::int);
         IF NEW.parent_id IS NOT NULL THEN
             UPDATE comments SET reply_count = reply_count + 1 WHERE id = NEW.parent_id;
         END IF;
     ELSIF TG_OP = 'UPDATE' THEN
         -- Turned into a placeholder: no longer a comment anyone reads.
         IF OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL THEN
-            UPDATE movies SET comments_count = comments_count - 1 WHERE id = NEW.movie_id;
+            PERFORM add_movie_comment_counts(NEW.movie_id, -1, 0);
         END IF;
     ELSE
-        UPDATE movies
-        SET comments_count = comments_count - (OLD.deleted_at IS NULL)::int,
-            thread_count = thread_count - (OLD.parent_id IS NULL)::int
-        WHERE id = OLD.movie_id;
+        -- A movie being deleted takes its counts with it.
+        IF EXISTS (SELECT 1 FROM movies WHERE id = OLD.movie_id) THEN
+            PERFORM add_movie_comment_counts(OLD.movie_id, -(OLD.deleted_at IS NULL)::int,
+                                             -(OLD.parent_id IS NULL)::int);
+        END IF;
         IF OLD.parent_id IS NOT NULL THEN
             -- A placeholder whose last reply goes has nothing left to hold together: it goes
             -- too (and so on up the thread, through this same trigger).

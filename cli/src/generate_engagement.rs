@@ -134,12 +134,12 @@ pub async fn generate(pool: &PgPool, reset: bool) -> anyhow::Result<()> {
              UPDATE comments c SET like_count = l.n
              FROM (SELECT comment_id, count(*) AS n FROM comment_likes GROUP BY comment_id) l
              WHERE c.id = l.comment_id AND c.movie_id = {movie};
-             UPDATE movies SET
-                 comments_count = (SELECT count(*) FROM comments
-                                   WHERE movie_id = {movie} AND deleted_at IS NULL),
-                 thread_count = (SELECT count(*) FROM comments
-                                 WHERE movie_id = {movie} AND parent_id IS NULL)
-             WHERE id = {movie};"
+             DELETE FROM movie_comment_counts WHERE movie_id = {movie};
+             INSERT INTO movie_comment_counts (movie_id, shard, comments, threads)
+             SELECT {movie}, 0,
+                    count(*) FILTER (WHERE deleted_at IS NULL),
+                    count(*) FILTER (WHERE parent_id IS NULL)
+             FROM comments WHERE movie_id = {movie};"
         ),
     )
     .await?;

@@ -75,7 +75,7 @@ macro_rules! detail_sql {
         ORDER BY t.name, t.id) FROM movie_stars l JOIN stars t ON t.id = l.star_id
         WHERE l.movie_id = m.id), '[]'::jsonb),
     'likes', m.likes, 'dislikes', m.dislikes, 'average_rating', m.average_rating,
-    'ratings_count', m.ratings_count, 'comments_count', m.comments_count,
+    'ratings_count', m.ratings_count, 'comments_count', (SELECT coalesce(sum(n.comments), 0) FROM movie_comment_counts n WHERE n.movie_id = m.id),
     'created_at', m.created_at, 'updated_at', m.updated_at
 ) ",
             $viewer_fields,

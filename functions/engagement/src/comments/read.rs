@@ -59,11 +59,14 @@ pub async fn list_threads(
     ApiQuery(query): ApiQuery<ThreadsQuery>,
 ) -> ApiResult<Json<Page<Comment>>> {
     let page = PageRequest::from_query(query.page, query.per_page)?;
-    let total: i32 = sqlx::query_scalar("SELECT thread_count FROM movies WHERE id = $1")
-        .bind(movie_id)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or_else(crate::movie::not_found)?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT (SELECT coalesce(sum(threads), 0) FROM movie_comment_counts WHERE movie_id = m.id)
+         FROM movies m WHERE m.id = $1",
+    )
+    .bind(movie_id)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or_else(crate::movie::not_found)?;
     let order = match query.sort.unwrap_or_default() {
         CommentOrder::Newest => "DESC",
         CommentOrder::Oldest => "ASC",
@@ -74,7 +77,7 @@ pub async fn list_threads(
     );
     let rows = page_rows(&state, viewer, &page_ids, movie_id, page, order).await?;
     let items = into_comments(rows, &state).await?;
-    Ok(Json(Page::new(items, page, total.into())))
+    Ok(Json(Page::new(items, page, total)))
 }
 
 /// A comment's direct replies, oldest first (each lists its own replies the same way).
