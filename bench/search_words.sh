@@ -3,7 +3,7 @@
 # endpoint runs for k title words AND-ed (`a b c`), OR-ed (`a or b or c`) and misspelt (no
 # full-text match, so the trigram fallback runs), k = 1 to 20. Each is run 6 times with
 # EXPLAIN ANALYZE by one client; the median planning + execution time of the last 5 is shown.
-# The basis of MAX_SEARCH_WORDS (functions/catalog/src/listing/params.rs).
+# The basis of MAX_SEARCH_WORDS (listing/src/params.rs).
 #
 #   bench/search_words.sh            # needs the bench database (bench/catalog.sh)
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Statement cache: what a flood of distinct lists leaves in the memory of a read connection's
-# backend. Every list's values are written into its statement (see functions/catalog/src/sql.rs),
+# backend. Every list's values are written into its statement (see listing/src/sql.rs),
 # so 10,000 lists with 10,000 different `price_min` values are 10,000 different statements; if
 # each were prepared, each would keep a plan in the backend until sqlx's cache evicts it.
 #
