@@ -3,6 +3,7 @@
 //! [`listing`] is the movie list every list endpoint of the API shares (the catalog, the
 //! genre/star/director/certification pages, favorites, purchases).
 
+pub mod decimal;
 pub mod listing;
 pub mod movies;
 pub mod sql;
