@@ -14,6 +14,7 @@ mod catalog_listing;
 mod catalog_movies;
 mod catalog_search;
 mod catalog_taxonomy;
+mod contract;
 mod docs;
 mod email_outbox;
 mod engagement_favorites;
