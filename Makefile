@@ -57,4 +57,4 @@ check-deploy-files: build ## Validate docker-compose.yml, the SAM template and t
 	docker-compose -f docker-compose.yml config -q
 	$${CINEMA_TOOLS_DIR:-.local/tools}/venv/bin/cfn-lint template.yaml
 	$(BIN)/cinema openapi > $(CARGO_TARGET_DIR)/openapi.json
-	$${CINEMA_TOOLS_DIR:-.local/tools}/venv/bin/openapi-spec-validator $(CARGO_TARGET_DIR)/openapi.json
+	$${CINEMA_TOOLS_DIR:-.local/tools}/venv/bin/python scripts/check-openapi.py $(CARGO_TARGET_DIR)/openapi.json
