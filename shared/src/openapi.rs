@@ -77,8 +77,8 @@ impl IntoResponses for NotJson {
             (
                 "422".to_owned(),
                 problem(
-                    "A field is missing, of the wrong type, or breaks a rule its schema states; \
-                     `errors` names each",
+                    "A field is missing, of the wrong type or invalid (see its schema); `errors` \
+                     names each",
                 ),
             ),
         ])
