@@ -133,6 +133,39 @@ pub fn new_password() -> Object {
     .build()
 }
 
+/// Declares a type whose schema is the given expression (an `Object` or an `Array`), for a query
+/// parameter's `#[param(value_type = ..., inline)]`: a parameter's `schema_with` would drop its
+/// description and example.
+#[macro_export]
+macro_rules! param_schema {
+    ($(#[$meta:meta])* $vis:vis $name:ident = $schema:expr) => {
+        $(#[$meta])*
+        $vis struct $name;
+
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
+                ::utoipa::openapi::RefOr::T(::utoipa::openapi::schema::Schema::from($schema))
+            }
+        }
+
+        impl ::utoipa::ToSchema for $name {}
+    };
+}
+
+param_schema!(
+    /// A positive id, for `value_type = Vec<Id>`.
+    pub Id = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(1))
+        .build()
+);
+
+param_schema!(
+    /// An email address or part of one, as [`email`] states it.
+    pub EmailText = email()
+);
+
 /// A list of ids, each a positive integer.
 pub fn ids() -> Array {
     ArrayBuilder::new()

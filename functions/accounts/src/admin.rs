@@ -32,7 +32,7 @@ pub struct AdminUser {
 #[into_params(parameter_in = Query)]
 pub struct UserFilter {
     /// Part of the email, any case.
-    #[param(schema_with = openapi::email)]
+    #[param(value_type = Option<openapi::EmailText>, inline)]
     email: Option<String>,
     role: Option<Role>,
     is_active: Option<bool>,

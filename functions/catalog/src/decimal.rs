@@ -4,7 +4,7 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, de};
-use utoipa::openapi::{Object, ObjectBuilder, Type};
+use utoipa::openapi::{ObjectBuilder, Type};
 
 /// The digits before the point of a price: what `numeric(10, 2)` holds.
 pub const PRICE_DIGITS: usize = 8;
@@ -84,20 +84,6 @@ pub fn price_filter<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Decimal>,
     money(&text, PRICE_DIGITS)
         .map(Some)
         .map_err(de::Error::custom)
-}
-
-/// The schema of an IMDb filter.
-pub fn imdb_filter_schema() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(IMDB_PATTERN))
-        .examples(["7.5"])
-        .build()
-}
-
-/// The schema of a price filter.
-pub fn price_filter_schema() -> Object {
-    money_schema(PRICE_DIGITS, "4.99").build()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! genre/star/director/certification pages, favorites, purchases).
 
 pub mod decimal;
+mod filter_schemas;
 pub mod listing;
 pub mod movies;
 pub mod sql;

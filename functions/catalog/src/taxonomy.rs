@@ -118,9 +118,10 @@ fn name_schema() -> Object {
         .build()
 }
 
-fn name_filter_schema() -> Object {
-    openapi::text(0, MAX_NAME_CHARS, text::ONE_LINE).build()
-}
+cinema_shared::param_schema!(
+    /// A name filter: one line of at most [`MAX_NAME_CHARS`] characters.
+    NameFilter = openapi::text(0, MAX_NAME_CHARS, text::ONE_LINE).build()
+);
 
 /// Paging and an optional name filter.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -128,7 +129,7 @@ fn name_filter_schema() -> Object {
 #[into_params(parameter_in = Query)]
 pub struct TaxonListParams {
     /// Only names containing this text (case-insensitive).
-    #[param(schema_with = name_filter_schema)]
+    #[param(value_type = Option<NameFilter>, inline)]
     pub name: Option<String>,
     /// Page number, from 1.
     #[param(minimum = 1, default = 1)]

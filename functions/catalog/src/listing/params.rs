@@ -13,12 +13,9 @@ use cinema_shared::{
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, de};
-use utoipa::{
-    IntoParams,
-    openapi::{Object, ObjectBuilder, Type},
-};
+use utoipa::IntoParams;
 
-use crate::decimal;
+use crate::{decimal, filter_schemas};
 
 /// The filters, sort and page of a movie list. Unknown parameters are refused (422).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -27,7 +24,7 @@ use crate::decimal;
 pub struct MovieFilters {
     /// Words to look for in titles, descriptions, star and director names; typos are
     /// tolerated. Results are ranked (title matches first) unless `sort` is given.
-    #[param(schema_with = search_schema, example = "godfather")]
+    #[param(value_type = Option<filter_schemas::Search>, inline, example = "godfather")]
     pub search: Option<String>,
     /// Exactly this year.
     #[param(minimum = 1888, maximum = 2100)]
@@ -40,40 +37,40 @@ pub struct MovieFilters {
     pub year_max: Option<i32>,
     /// IMDb score at least this (0-10, one decimal place at most).
     #[serde(default, deserialize_with = "decimal::imdb_filter")]
-    #[param(schema_with = decimal::imdb_filter_schema)]
+    #[param(value_type = Option<filter_schemas::ImdbFilter>, inline, example = "7.5")]
     pub imdb_min: Option<Decimal>,
     /// IMDb score at most this (0-10, one decimal place at most; not below `imdb_min`).
     #[serde(default, deserialize_with = "decimal::imdb_filter")]
-    #[param(schema_with = decimal::imdb_filter_schema)]
+    #[param(value_type = Option<filter_schemas::ImdbFilter>, inline)]
     pub imdb_max: Option<Decimal>,
     /// Price at least this.
     #[serde(default, deserialize_with = "decimal::price_filter")]
-    #[param(schema_with = decimal::price_filter_schema)]
+    #[param(value_type = Option<filter_schemas::PriceFilter>, inline, example = "4.99")]
     pub price_min: Option<Decimal>,
     /// Price at most this (not below `price_min`).
     #[serde(default, deserialize_with = "decimal::price_filter")]
-    #[param(schema_with = decimal::price_filter_schema)]
+    #[param(value_type = Option<filter_schemas::PriceFilter>, inline)]
     pub price_max: Option<Decimal>,
     /// Genre ids; repeat the parameter for "any of".
     #[serde(default)]
-    #[param(schema_with = openapi::ids)]
+    #[param(value_type = Vec<openapi::Id>, inline)]
     pub genre: Vec<i64>,
     /// Director ids; repeat the parameter for "any of".
     #[serde(default)]
-    #[param(schema_with = openapi::ids)]
+    #[param(value_type = Vec<openapi::Id>, inline)]
     pub director: Vec<i64>,
     /// Star ids; repeat the parameter for "any of".
     #[serde(default)]
-    #[param(schema_with = openapi::ids)]
+    #[param(value_type = Vec<openapi::Id>, inline)]
     pub star: Vec<i64>,
     /// Certification ids; repeat the parameter for "any of".
     #[serde(default)]
-    #[param(schema_with = openapi::ids)]
+    #[param(value_type = Vec<openapi::Id>, inline)]
     pub certification: Vec<i64>,
     /// One of `price`, `year`, `imdb`, `votes`, `rating` (average rating, unrated last),
     /// `popularity` (likes minus dislikes), `name`, `created_at`; a leading `-` sorts
     /// descending. Default `-created_at`, or relevance when searching. Ties are broken by id.
-    #[param(schema_with = sort_schema, example = "-rating")]
+    #[param(value_type = Option<filter_schemas::SortName>, inline, example = "-rating")]
     pub sort: Option<Sort>,
     /// Page number, from 1.
     #[param(minimum = 1, default = 1)]
@@ -85,23 +82,6 @@ pub struct MovieFilters {
 
 /// The longest search text accepted.
 pub const MAX_SEARCH_CHARS: usize = 200;
-
-fn search_schema() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(text::trimmed_one_line_pattern(MAX_SEARCH_CHARS)))
-        .build()
-}
-
-fn sort_schema() -> Object {
-    let names = SortKey::ALL
-        .iter()
-        .flat_map(|(name, _)| [name.to_string(), format!("-{name}")]);
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(names))
-        .build()
-}
 
 impl MovieFilters {
     pub fn page_request(&self) -> PageRequest {
