@@ -9,7 +9,7 @@ CLOUD := scripts/local-cloud.sh
 # Every recipe that talks to the local cloud reads the same settings.
 WITH_ENV := set -a && source config/local.env && set +a &&
 
-.PHONY: help dev test up down install build migrate provision lint check-deploy-files fuzz unit e2e
+.PHONY: help dev test unit up down install build migrate provision lint check-deploy-files fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -29,6 +29,13 @@ test: up build ## Bring up what the tests need, run every test, then the fmt, cl
 		$(WITH_ENV) cargo test --workspace --no-fail-fast; \
 	fi
 	$(MAKE) --no-print-directory lint check-deploy-files fuzz
+
+unit: ## Only the unit tests: no servers, no settings, seconds after a build
+	@if cargo nextest --version >/dev/null 2>&1; then \
+		cargo nextest run --workspace --lib --bins; \
+	else \
+		cargo test --workspace --lib --bins; \
+	fi
 
 install: ## Install the local cloud's servers (idempotent)
 	$(CLOUD) install

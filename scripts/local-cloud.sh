@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local cloud without Docker: PostgreSQL, an S3 server that checks signatures (s3s-fs), an
-# SQS server (moto) and an SMTP catcher with an HTTP API (maildev), all on 127.0.0.1.
+# SQS server (moto) and an SMTP catcher with an HTTP API (maildev), all on 127.0.0.1; `install`
+# also brings Debian's chromium, in which the tests render the docs page.
 #
 #   scripts/local-cloud.sh install   install what is missing (idempotent)
 #   scripts/local-cloud.sh up        install, then start what is not already running
@@ -66,6 +67,8 @@ install() {
   mkdir -p "$tools"
   # The database server only when none answers already; its client tools in any case.
   apt_install postgresql-client curl
+  # The headless browser the docs page's end-to-end test renders the page in.
+  apt_install chromium
   if ! port_open 5432 && [ -z "$(pg_bin)" ]; then apt_install postgresql; fi
   if [ ! -x "$tools/bin/s3s-fs" ]; then
     say "installing s3s-fs $S3S_FS_VERSION (a few minutes, once)"

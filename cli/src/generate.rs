@@ -32,7 +32,8 @@ fn array(words: &[&str]) -> String {
     format!("ARRAY[{}]::text[]", quoted.join(","))
 }
 
-async fn step(db: &mut PgConnection, label: &str, sql: &str) -> anyhow::Result<()> {
+/// Runs one generation step and prints how long it took.
+pub async fn step(db: &mut PgConnection, label: &str, sql: &str) -> anyhow::Result<()> {
     let started = Instant::now();
     db.execute(sql)
         .await

@@ -2,6 +2,8 @@
 
 mod admin;
 mod generate;
+mod generate_commerce;
+mod generate_engagement;
 mod names;
 mod provision;
 mod seed;
@@ -39,6 +41,23 @@ enum Command {
     /// certifications) and the demo accounts moderator@cinema.local and user@cinema.local.
     /// Idempotent.
     SeedDemo,
+    /// Generate comments, likes and notifications for benchmarks over an existing catalog:
+    /// 50,000 comments on its most voted movie, 10,000 notifications for one viewer.
+    GenerateEngagement {
+        /// Replace the comments and notifications made before.
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Generate buyers, carts, orders and purchases for benchmarks over an existing catalog:
+    /// 100,000 buyers with 1,000,000 order lines.
+    GenerateCommerce {
+        /// Write an access token per cart-holding buyer here, one per line (bench users only).
+        #[arg(long)]
+        tokens_file: Option<std::path::PathBuf>,
+        /// Replace the orders and carts made before.
+        #[arg(long)]
+        reset: bool,
+    },
     /// Generate a large catalog for benchmarks, made inside Postgres.
     GenerateCatalog {
         #[arg(long, default_value_t = 100_000)]
@@ -102,6 +121,19 @@ async fn main() -> anyhow::Result<()> {
                 seed::USER_EMAIL,
                 seed::USER_PASSWORD
             );
+        }
+        Command::GenerateCommerce { tokens_file, reset } => {
+            let config = Config::from_env()?;
+            generate_commerce::generate(
+                &db::lazy_pool(&database)?,
+                &config.jwt,
+                tokens_file.as_deref(),
+                reset,
+            )
+            .await?;
+        }
+        Command::GenerateEngagement { reset } => {
+            generate_engagement::generate(&db::lazy_pool(&database)?, reset).await?;
         }
         Command::GenerateCatalog {
             movies,

@@ -12,6 +12,8 @@ pub struct GatewayConfig {
     pub janitor_interval: Duration,
     /// `MAIL_POLL_WAIT_SECS`: SQS long-poll wait, as the Lambda SQS trigger uses.
     pub mail_poll_wait_secs: i32,
+    /// `PENDING_ORDER_LIFETIME_SECS`, as the janitor reads it on AWS.
+    pub pending_order_lifetime: Duration,
 }
 
 impl GatewayConfig {
@@ -22,6 +24,7 @@ impl GatewayConfig {
             addr: env.parsed_or("GATEWAY_ADDR", SocketAddr::from(([127, 0, 0, 1], 3000)))?,
             janitor_interval: Duration::from_secs(env.parsed_or("JANITOR_INTERVAL_SECS", 3600)?),
             mail_poll_wait_secs: env.parsed_or("MAIL_POLL_WAIT_SECS", 10)?,
+            pending_order_lifetime: env.pending_order_lifetime()?,
         })
     }
 }

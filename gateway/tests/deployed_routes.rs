@@ -1,11 +1,16 @@
 //! Every route a function documents reaches that function once deployed: `template.yaml`'s
 //! HTTP API routes, matched the way API Gateway matches them, send each documented path to
 //! the function whose router serves it. (The local gateway merges every router, so the
-//! end-to-end tests cannot see a route the template forgot.)
+//! end-to-end tests cannot see a route the template forgot.) And the HTTP API answers CORS as
+//! the local gateway does: on AWS its `CorsConfiguration` overrides the functions' own headers.
 
 use std::collections::BTreeMap;
 
+use cinema_shared::http::{
+    CORS_ALLOWED_HEADERS, CORS_ALLOWED_METHODS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE,
+};
 use utoipa_axum::router::OpenApiRouter;
+use yaml_rust2::{Yaml, YamlLoader};
 
 /// One HTTP API route of the template: its path segments and the function it invokes.
 struct DeployedRoute {
@@ -154,4 +159,40 @@ fn the_matcher_follows_api_gateway() {
         function_for(&routes, "/api/v1/movies/{id}/stream"),
         "PlatformFunction"
     );
+}
+
+/// A list of the template's CORS settings, lower-cased and sorted: API Gateway reads the names
+/// without regard to case or order.
+fn names(list: &Yaml) -> Vec<String> {
+    let mut names: Vec<String> = list
+        .as_vec()
+        .unwrap_or_else(|| panic!("not a list: {list:?}"))
+        .iter()
+        .map(|name| name.as_str().expect("a name").to_lowercase())
+        .collect();
+    names.sort();
+    names
+}
+
+fn sorted<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
+    let mut names: Vec<String> = items
+        .into_iter()
+        .map(|item| item.to_string().to_lowercase())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_http_apis_cors_is_the_codes() {
+    let template = YamlLoader::load_from_str(include_str!("../../template.yaml")).unwrap();
+    let cors = &template[0]["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"];
+    assert_eq!(names(&cors["AllowMethods"]), sorted(CORS_ALLOWED_METHODS));
+    assert_eq!(names(&cors["AllowHeaders"]), sorted(CORS_ALLOWED_HEADERS));
+    assert_eq!(names(&cors["ExposeHeaders"]), sorted(CORS_EXPOSED_HEADERS));
+    assert!(
+        names(&cors["ExposeHeaders"]).contains(&"retry-after".to_owned()),
+        "a browser client must read how long a 429 asks it to wait"
+    );
+    assert_eq!(cors["MaxAge"].as_i64(), Some(CORS_MAX_AGE.as_secs() as i64));
 }

@@ -74,6 +74,18 @@ pub struct Config {
     pub jwt: JwtConfig,
     /// Token lifetimes and rate limits of the accounts rules.
     pub accounts: AccountPolicy,
+    /// `COMMENT_LIMIT_PER_WINDOW` (10) comments per user every `COMMENT_LIMIT_WINDOW_SECS` (60):
+    /// one account cannot flood a movie or its authors' inboxes.
+    pub comment_limit: RateLimit,
+    /// `CURRENCY` (USD): the one currency prices, carts and orders are in (ISO 4217 code).
+    pub currency: String,
+}
+
+/// At most `limit` hits every `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub limit: u32,
+    pub window: Duration,
 }
 
 /// The numbers of the accounts rules, each configurable.
@@ -167,6 +179,20 @@ impl Config {
                 email_per_email: env.parsed_or("EMAIL_LIMIT_PER_EMAIL", 3)?,
                 email_per_client: env.parsed_or("EMAIL_LIMIT_PER_CLIENT", 20)?,
             },
+            currency: {
+                let code = env.optional("CURRENCY").unwrap_or_else(|| "USD".to_owned());
+                if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+                    return Err(ConfigError::Malformed {
+                        name: "CURRENCY",
+                        reason: "must be a three-letter ISO 4217 code such as USD".into(),
+                    });
+                }
+                code
+            },
+            comment_limit: RateLimit {
+                limit: env.parsed_or("COMMENT_LIMIT_PER_WINDOW", 10)?,
+                window: Duration::from_secs(env.parsed_or("COMMENT_LIMIT_WINDOW_SECS", 60)?),
+            },
         })
     }
 }
@@ -181,6 +207,14 @@ impl Env<'_> {
         (self.0)(name)
             .map(|value| value.trim().to_owned())
             .filter(|value| !value.is_empty())
+    }
+
+    /// `PENDING_ORDER_LIFETIME_SECS` (24 h, a Stripe Checkout Session's lifetime): the janitor
+    /// cancels a pending order older than this.
+    pub fn pending_order_lifetime(&self) -> Result<Duration, ConfigError> {
+        Ok(Duration::from_secs(
+            self.parsed_or("PENDING_ORDER_LIFETIME_SECS", 24 * 3600)?,
+        ))
     }
 
     /// `FRONTEND_URL`: where links in emails point.

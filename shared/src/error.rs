@@ -53,6 +53,13 @@ pub enum ApiError {
         detail: String,
         extra: Map<String, Value>,
     },
+    /// A request that is well-formed but cannot be carried out as it stands (an order from a
+    /// cart with nothing orderable); `extra` members join the problem body.
+    #[error("unprocessable: {detail}")]
+    Unprocessable {
+        detail: String,
+        extra: Map<String, Value>,
+    },
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
@@ -80,7 +87,7 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) | Self::BasicAuthRequired(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -105,6 +112,7 @@ impl ApiError {
             Self::NotFound(_) => "/problems/not-found",
             Self::MethodNotAllowed => "/problems/method-not-allowed",
             Self::Conflict { .. } => "/problems/conflict",
+            Self::Unprocessable { .. } => "/problems/unprocessable",
             Self::PayloadTooLarge(_) => "/problems/payload-too-large",
             Self::UnsupportedMediaType(_) => "/problems/unsupported-media-type",
             Self::TooManyRequests { .. } => "/problems/too-many-requests",
@@ -127,7 +135,8 @@ impl ApiError {
             | Self::PayloadTooLarge(detail)
             | Self::UnsupportedMediaType(detail)
             | Self::ServiceUnavailable(detail)
-            | Self::Conflict { detail, .. } => detail.clone(),
+            | Self::Conflict { detail, .. }
+            | Self::Unprocessable { detail, .. } => detail.clone(),
             Self::MethodNotAllowed => "this method is not allowed on this resource".to_owned(),
             Self::TooManyRequests { retry_after_secs } => {
                 format!("too many attempts; try again in {retry_after_secs} seconds")
@@ -170,8 +179,23 @@ impl From<garde::Report> for ApiError {
 }
 
 impl From<sqlx::Error> for ApiError {
+    /// A database that cannot answer in time (no free connection, a statement past its timeout,
+    /// a connection that broke) is a 503 the client may retry, not a 500.
     fn from(err: sqlx::Error) -> Self {
-        Self::Internal(err.into())
+        let unavailable = match &err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+            // query_canceled: the statement timeout, or a cancel of a dropped request.
+            sqlx::Error::Database(db) => db.code().as_deref() == Some("57014"),
+            _ => false,
+        };
+        if unavailable {
+            tracing::warn!(error = %err, "database unavailable");
+            Self::ServiceUnavailable(
+                "the database is busy or unreachable; try again shortly".into(),
+            )
+        } else {
+            Self::Internal(err.into())
+        }
     }
 }
 
@@ -196,7 +220,7 @@ impl IntoResponse for ApiError {
                     serde_json::to_value(errors).unwrap_or_default(),
                 );
             }
-            Self::Conflict { extra, .. } => {
+            Self::Conflict { extra, .. } | Self::Unprocessable { extra, .. } => {
                 body.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
             _ => {}

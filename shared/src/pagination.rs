@@ -34,6 +34,16 @@ impl Default for PageRequest {
 }
 
 impl PageRequest {
+    /// The page a list's query asked for (`page` and `per_page`, both optional), checked.
+    pub fn from_query(page: Option<i64>, per_page: Option<i64>) -> Result<Self, ApiError> {
+        let request = Self {
+            page: page.unwrap_or_else(first_page),
+            per_page: per_page.unwrap_or_else(default_per_page),
+        };
+        request.validate()?;
+        Ok(request)
+    }
+
     /// Checks the ranges; call before using [`Self::limit`] and [`Self::offset`].
     pub fn validate(&self) -> Result<(), ApiError> {
         let mut errors = Vec::new();
@@ -59,6 +69,25 @@ impl PageRequest {
 
     pub fn offset(&self) -> i64 {
         (self.page - 1).saturating_mul(self.per_page)
+    }
+}
+
+/// The query of a list that takes nothing but a page: `page` and `per_page`, nothing else (an
+/// unknown parameter is a 422 naming it).
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    #[param(minimum = 1, default = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub per_page: Option<i64>,
+}
+
+impl PageQuery {
+    /// The page asked for, checked.
+    pub fn request(&self) -> Result<PageRequest, ApiError> {
+        PageRequest::from_query(self.page, self.per_page)
     }
 }
 

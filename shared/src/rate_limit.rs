@@ -60,18 +60,8 @@ pub async fn password_attempt(
     email: &str,
     client: &ClientAddress,
 ) -> Result<(), ApiError> {
-    hit(
-        db,
-        policy.rate_window,
-        &[
-            Bucket::new(
-                format!("password:client:{}", client.0),
-                policy.login_per_client,
-            ),
-            Bucket::new(format!("password:email:{email}"), policy.login_per_email),
-        ],
-    )
-    .await
+    let limits = (policy.login_per_client, policy.login_per_email);
+    per_client_and_email(db, policy, "password", limits, email, client).await
 }
 
 /// The always-202 mailers (activation resend, forgotten password): `action` names which.
@@ -82,15 +72,25 @@ pub async fn email_request(
     email: &str,
     client: &ClientAddress,
 ) -> Result<(), ApiError> {
+    let limits = (policy.email_per_client, policy.email_per_email);
+    per_client_and_email(db, policy, action, limits, email, client).await
+}
+
+/// One hit of `action` for the client, then (if the client is within its limit) for the email.
+async fn per_client_and_email(
+    db: &PgPool,
+    policy: &AccountPolicy,
+    action: &str,
+    (client_limit, email_limit): (u32, u32),
+    email: &str,
+    client: &ClientAddress,
+) -> Result<(), ApiError> {
     hit(
         db,
         policy.rate_window,
         &[
-            Bucket::new(
-                format!("{action}:client:{}", client.0),
-                policy.email_per_client,
-            ),
-            Bucket::new(format!("{action}:email:{email}"), policy.email_per_email),
+            Bucket::new(format!("{action}:client:{}", client.0), client_limit),
+            Bucket::new(format!("{action}:email:{email}"), email_limit),
         ],
     )
     .await

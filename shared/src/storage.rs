@@ -61,6 +61,11 @@ impl Storage {
     }
 
     /// A GET of an object that works until it expires.
+    /// A short-lived link to an avatar, for wherever a person is shown.
+    pub async fn avatar_url(&self, key: &str) -> anyhow::Result<String> {
+        Ok(self.presign_get(key, AVATAR_LINK_TTL).await?.url)
+    }
+
     pub async fn presign_get(&self, key: &str, ttl: Duration) -> anyhow::Result<PresignedUrl> {
         let request = self
             .client
@@ -73,6 +78,9 @@ impl Storage {
         Ok(to_url(&request, ttl))
     }
 }
+
+/// Avatar links are for showing a page now, not for keeping.
+pub const AVATAR_LINK_TTL: Duration = Duration::from_secs(300);
 
 fn presigning(ttl: Duration) -> anyhow::Result<PresigningConfig> {
     PresigningConfig::expires_in(ttl).context("presigning lifetime")

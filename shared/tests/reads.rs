@@ -1,10 +1,14 @@
 //! The read pool against a real Postgres: connections are reused, a read cut short or failed
-//! leaves nothing behind for the next one, and a connection the server dropped or one past its
-//! lifetime is replaced.
+//! leaves nothing behind for the next one (and stops in Postgres too), and a connection the
+//! server dropped or one past its lifetime is replaced.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use cinema_shared::db::Reads;
+use cinema_shared::{
+    config::DatabaseConfig,
+    db::{self, Reads},
+};
+use secrecy::SecretString;
 use sqlx::{
     PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -73,6 +77,84 @@ async fn a_read_cut_short_leaves_nothing_for_the_next(_: PgPoolOptions, options:
         "the connection was kept"
     );
     reads.close();
+}
+
+/// Whether the backend `pid` is still running a statement that contains `text`.
+async fn still_running(admin: &PgPool, pid: i32, text: &str) -> bool {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity \
+         WHERE pid = $1 AND state = 'active' AND position($2 IN query) > 0)",
+    )
+    .bind(pid)
+    .bind(text)
+    .fetch_one(admin)
+    .await
+    .unwrap()
+}
+
+/// Waits until the backend `pid` no longer runs `text`; panics past `limit`. Returns how long.
+async fn stops_within(admin: &PgPool, pid: i32, text: &str, limit: Duration) -> Duration {
+    let started = Instant::now();
+    while still_running(admin, pid, text).await {
+        assert!(
+            started.elapsed() < limit,
+            "{text} still runs after {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    started.elapsed()
+}
+
+#[sqlx::test]
+async fn a_dropped_read_is_cancelled_in_postgres(admin: PgPool) {
+    let reads = single_connection_reads((*admin.connect_options()).clone());
+    let pid = backend_pid(&reads).await.unwrap();
+    let slow = reads.fetch_optional(sqlx::query_scalar::<_, String>(
+        "SELECT 'late' FROM pg_sleep(30)",
+    ));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), slow)
+            .await
+            .is_err(),
+        "the slow read was dropped"
+    );
+    stops_within(&admin, pid, "pg_sleep(30)", Duration::from_secs(2)).await;
+    assert_eq!(
+        backend_pid(&reads).await.unwrap(),
+        pid,
+        "the connection was kept"
+    );
+    reads.close();
+}
+
+#[sqlx::test]
+async fn a_statement_whose_client_vanished_stops(admin: PgPool) {
+    // A pool as the functions build it, with no statement timeout to stop the sleep instead.
+    let options = admin.connect_options();
+    let base = std::env::var("DATABASE_URL").expect("set for sqlx::test");
+    let (server, _) = base.rsplit_once('/').expect("a database URL");
+    let database = options.get_database().expect("a test database");
+    let config = DatabaseConfig {
+        url: SecretString::from(format!("{server}/{database}")),
+        max_connections: 1,
+        acquire_timeout: Duration::from_secs(5),
+        statement_timeout: Duration::ZERO,
+    };
+    let pool = db::lazy_pool(&config).unwrap();
+    let mut connection = pool.acquire().await.unwrap().detach();
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    let slow = sqlx::query("SELECT pg_sleep(31)").execute(&mut connection);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), slow)
+            .await
+            .is_err()
+    );
+    // A process that dies does only this: its socket closes, nothing is sent.
+    drop(connection);
+    stops_within(&admin, pid, "pg_sleep(31)", Duration::from_secs(3)).await;
 }
 
 #[sqlx::test]

@@ -72,13 +72,7 @@ pub async fn list_users(
     _admin: Admin,
     ApiQuery(filter): ApiQuery<UserFilter>,
 ) -> Result<Json<Page<AdminUser>>, ApiError> {
-    let page = PageRequest {
-        page: filter.page.unwrap_or(1),
-        per_page: filter
-            .per_page
-            .unwrap_or(cinema_shared::pagination::DEFAULT_PER_PAGE.into()),
-    };
-    page.validate()?;
+    let page = PageRequest::from_query(filter.page, filter.per_page)?;
     if let Some(email) = &filter.email {
         if email.chars().count() > MAX_EMAIL_FILTER_CHARS {
             return Err(ApiError::invalid(

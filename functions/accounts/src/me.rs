@@ -1,7 +1,5 @@
 //! The caller's own account and profile.
 
-use std::time::Duration;
-
 use axum::{Json, extract::State};
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use cinema_shared::{
@@ -20,7 +18,6 @@ use utoipa::{
 use uuid::Uuid;
 
 /// How long the avatar link in `GET /users/me` works.
-const AVATAR_LINK_TTL: Duration = Duration::from_secs(300);
 const MAX_NAME_CHARS: usize = 50;
 const MAX_INFO_CHARS: usize = 2000;
 /// Nobody alive was born longer ago than this.
@@ -84,7 +81,7 @@ async fn load_me(state: &AppState, user_id: Uuid) -> Result<Me, ApiError> {
     .await?
     .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))?;
     let avatar_url = match &row.avatar_key {
-        Some(key) => Some(state.storage.presign_get(key, AVATAR_LINK_TTL).await?.url),
+        Some(key) => Some(state.storage.avatar_url(key).await?),
         None => None,
     };
     Ok(Me {

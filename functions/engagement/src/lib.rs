@@ -1,12 +1,14 @@
 //! Reactions, ratings, favorites, comments and notifications.
 //!
-//! Reactions, ratings and favorites are here (comments and notifications arrive with their
-//! issue). Their writes feed the movie counters the catalog shows and sorts by (triggers keep
-//! them in the writing transaction); the favorites list is the catalog's shared movie listing
-//! over the caller's favorites.
+//! Their writes feed the counters the catalog and the comment pages show (triggers keep them in
+//! the writing transaction); the favorites list is the catalog's shared movie listing over the
+//! caller's favorites. Replies and likes tell the comment's author, in-app and by email.
 
+mod comments;
 mod favorites;
 mod movie;
+mod notifications;
+mod notify;
 mod ratings;
 mod reactions;
 
@@ -22,6 +24,19 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(ratings::put_rating, ratings::delete_rating))
         .routes(routes!(favorites::put_favorite, favorites::delete_favorite))
         .routes(routes!(favorites::list_favorites))
+        .routes(routes!(
+            comments::read::list_threads,
+            comments::write::post_comment
+        ))
+        .routes(routes!(comments::read::list_replies))
+        .routes(routes!(comments::write::delete_comment))
+        .routes(routes!(
+            comments::likes::put_like,
+            comments::likes::delete_like
+        ))
+        .routes(routes!(notifications::list_notifications))
+        .routes(routes!(notifications::mark_read))
+        .routes(routes!(notifications::mark_all_read))
 }
 
 /// The group's routes, ready to serve.

@@ -63,16 +63,68 @@ const PURGES: &[Purge] = &[
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct JanitorReport {
     pub deleted: BTreeMap<&'static str, u64>,
+    pub stale_orders_canceled: u64,
     pub catalog_anchors_built: i64,
     pub emails_relayed: u64,
 }
 
-/// Everything the schedule asks for: the purges and anchors of [`run`], then the stale outbox.
-pub async fn run_all(db: &PgPool, mail: &EmailQueue) -> anyhow::Result<JanitorReport> {
+/// Everything the hourly schedule asks for: the purges and anchors of [`run`], the pending
+/// orders older than `pending_order_lifetime`, then the stale outbox.
+pub async fn run_all(
+    db: &PgPool,
+    mail: &EmailQueue,
+    pending_order_lifetime: Duration,
+) -> anyhow::Result<JanitorReport> {
     let mut report = run(db, DEFAULT_BATCH_SIZE).await?;
-    report.emails_relayed = outbox::relay_older_than(db, mail, STALE_OUTBOX_AGE).await?;
-    tracing::info!(emails_relayed = report.emails_relayed, "outbox relayed");
+    report.stale_orders_canceled =
+        cancel_stale_orders(db, pending_order_lifetime, DEFAULT_BATCH_SIZE).await?;
+    report.emails_relayed = relay_outbox(db, mail).await?.emails_relayed;
     Ok(report)
+}
+
+/// Cancels pending orders older than `lifetime` (their checkout can no longer complete), a
+/// bounded batch at a time. Rows another run holds are skipped, and a payment that lands first
+/// wins: only orders still pending are touched.
+pub async fn cancel_stale_orders(
+    db: &PgPool,
+    lifetime: Duration,
+    batch_size: i64,
+) -> anyhow::Result<u64> {
+    let mut total = 0;
+    loop {
+        let canceled = sqlx::query(
+            "UPDATE orders SET status = 'canceled', updated_at = now()
+             WHERE id IN (SELECT id FROM orders
+                          WHERE status = 'pending'
+                            AND created_at < now() - make_interval(secs => $1)
+                          ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+               AND status = 'pending'",
+        )
+        .bind(lifetime.as_secs_f64())
+        .bind(batch_size)
+        .execute(db)
+        .await?
+        .rows_affected();
+        total += canceled;
+        if canceled < batch_size as u64 {
+            tracing::info!(
+                stale_orders_canceled = total,
+                "stale pending orders canceled"
+            );
+            return Ok(total);
+        }
+    }
+}
+
+/// The emails that requests staged but did not get onto the queue: the queue refused them, or
+/// the Lambda container was frozen before its relay finished. Runs every minute on AWS.
+pub async fn relay_outbox(db: &PgPool, mail: &EmailQueue) -> anyhow::Result<JanitorReport> {
+    let emails_relayed = outbox::relay_older_than(db, mail, STALE_OUTBOX_AGE).await?;
+    tracing::info!(emails_relayed, "outbox relayed");
+    Ok(JanitorReport {
+        emails_relayed,
+        ..JanitorReport::default()
+    })
 }
 
 pub async fn run(db: &PgPool, batch_size: i64) -> anyhow::Result<JanitorReport> {

@@ -1,5 +1,5 @@
 //! The `janitor` Lambda: invoked by an EventBridge schedule. It reads only what it uses: the
-//! database and the mail queue it relays the outbox to.
+//! database, the mail queue it relays the outbox to, and how long a pending order may wait.
 
 use cinema_shared::{
     aws,
@@ -16,12 +16,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let lookup = |name: &str| std::env::var(name).ok();
     let env = Env(&lookup);
     let pool = db::lazy_pool(&DatabaseConfig::read(&env)?)?;
+    let pending_order_lifetime = env.pending_order_lifetime()?;
     let sdk = aws::load_sdk_config().await;
     let mail = EmailQueue::new(aws::sqs_client(&sdk), env.required("MAIL_QUEUE_URL")?);
-    lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let (pool, mail) = (pool.clone(), mail.clone());
         async move {
-            let report = cinema_janitor::run_all(&pool, &mail).await?;
+            let report = match event.payload.get("job").and_then(Value::as_str) {
+                // The minutely schedule: only the emails a frozen or failed relay left behind.
+                Some("relay-outbox") => cinema_janitor::relay_outbox(&pool, &mail).await?,
+                _ => cinema_janitor::run_all(&pool, &mail, pending_order_lifetime).await?,
+            };
             Ok::<_, lambda_runtime::Error>(serde_json::to_value(report)?)
         }
     }))

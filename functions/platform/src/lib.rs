@@ -1,4 +1,4 @@
-//! Health and the API description: `/health`, `/openapi.json` and `/docs`.
+//! Health and the API description: `/health`, `/openapi.json`, `/docs` and the docs page's files.
 
 mod docs;
 mod health;
@@ -14,6 +14,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(health::health))
         .routes(routes!(docs::openapi_json))
         .routes(routes!(docs::docs_page))
+        .routes(routes!(docs::docs_asset))
 }
 
 /// The group's routes, ready to serve.

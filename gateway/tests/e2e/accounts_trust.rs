@@ -461,9 +461,13 @@ async fn resend_and_forgot_answer_the_same_with_the_queue_down(db: PgPool) {
         .execute(&app.state.db)
         .await
         .unwrap();
-    let report = cinema_janitor::run_all(&app.state.db, &app.state.mail)
-        .await
-        .unwrap();
+    let report = cinema_janitor::run_all(
+        &app.state.db,
+        &app.state.mail,
+        crate::support::ORDER_LIFETIME,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.emails_relayed, 2);
     app.deliver_mail().await;
     let reset = emails_to(&active)

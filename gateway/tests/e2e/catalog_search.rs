@@ -196,3 +196,85 @@ async fn quotes_and_backslashes_are_searched_as_plain_text(db: PgPool) {
     .await;
     assert_eq!(body["errors"][0]["field"], "search", "{body}");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_search_holds_at_most_eight_words(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let c = app.fixture_catalog().await;
+    let words = [
+        "fisherman",
+        "mayor",
+        "couriers",
+        "astronomer",
+        "europa",
+        "band",
+        "bakery",
+        "warning",
+        "storm",
+        "dawn",
+        "orbit",
+        "signal",
+        "town",
+        "harbor",
+        "night",
+        "summer",
+        "frozen",
+        "delta",
+        "alpha",
+        "echo",
+    ];
+    // Eight OR-ed words (the `or`s are not words): each finds its movie.
+    let mut found = c.keys(
+        &app.list_ids(&format!("/movies?search={}", words[..8].join("%20or%20")))
+            .await,
+    );
+    found.sort_unstable();
+    assert_eq!(found, ["A", "B", "C", "D", "E", "F"]);
+    // Nine, or twenty OR-ed: refused, naming the parameter, on every movie list.
+    for path in [
+        format!("/movies?search={}", words[..9].join("%20")),
+        format!("/movies?search={}", words.join("%20or%20")),
+        format!(
+            "/genres/{}/movies?search={}",
+            c.genres["Drama"],
+            words.join("%20OR%20")
+        ),
+    ] {
+        let body = problem(app.get(&path).send().await.unwrap(), 422).await;
+        assert_eq!(body["errors"][0]["field"], "search", "{path}: {body}");
+        assert_eq!(body["errors"][0]["message"], "must have at most 8 words");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_list_stopped_by_the_statement_timeout_is_a_503(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    app.fixture_catalog().await;
+    // The read connections, opened from here on, stop any statement after 200 ms ...
+    sqlx::query(
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET statement_timeout = 200', \
+         current_database()); END $$",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    // ... and a writer holding the movies table keeps a list waiting past that.
+    let mut writer = db.begin().await.unwrap();
+    sqlx::query("LOCK TABLE movies IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    let response = app
+        .get("/movies?search=frozen")
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .expect("an answer, not a hang");
+    let body = problem(response, 503).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("narrow"),
+        "{body}"
+    );
+    writer.rollback().await.unwrap();
+    assert_eq!(app.list_as("/movies", None).await["total"], 6);
+}

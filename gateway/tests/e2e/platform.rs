@@ -1,5 +1,8 @@
 //! What every route shares: problem+json for unknown routes and wrong methods, request ids.
 
+use cinema_shared::http::{
+    CORS_ALLOWED_HEADERS, CORS_ALLOWED_METHODS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE,
+};
 use sqlx::PgPool;
 
 use crate::support::{TestApp, problem};
@@ -65,4 +68,80 @@ async fn cors_allows_only_configured_origins(db: PgPool) {
             .get("access-control-allow-origin")
             .is_none()
     );
+}
+
+/// A header's comma-separated names, lower-cased and sorted.
+fn header_names(response: &reqwest::Response, name: &str) -> Vec<String> {
+    let value = response
+        .headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .to_str()
+        .unwrap();
+    let mut names: Vec<String> = value
+        .split(',')
+        .map(|name| name.trim().to_lowercase())
+        .collect();
+    names.sort();
+    names
+}
+
+fn sorted<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
+    let mut names: Vec<String> = items
+        .into_iter()
+        .map(|item| item.to_string().to_lowercase())
+        .collect();
+    names.sort();
+    names
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn cors_answers_with_the_shared_lists(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let origin = app.state.config.cors_allowed_origins[0].clone();
+
+    let preflight = app
+        .request(reqwest::Method::OPTIONS, "/auth/login")
+        .header("origin", &origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type, x-request-id",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        origin.as_str()
+    );
+    assert_eq!(
+        header_names(&preflight, "access-control-allow-methods"),
+        sorted(CORS_ALLOWED_METHODS)
+    );
+    assert_eq!(
+        header_names(&preflight, "access-control-allow-headers"),
+        sorted(CORS_ALLOWED_HEADERS)
+    );
+    assert_eq!(
+        preflight.headers()["access-control-max-age"],
+        CORS_MAX_AGE.as_secs().to_string().as_str()
+    );
+
+    // What the browser lets the client read is named on the answers themselves: a 401 here.
+    let answer = app
+        .get("/openapi.json")
+        .header("origin", &origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 401);
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        origin.as_str()
+    );
+    let exposed = header_names(&answer, "access-control-expose-headers");
+    assert_eq!(exposed, sorted(CORS_EXPOSED_HEADERS));
+    assert!(exposed.contains(&"retry-after".to_owned()));
 }

@@ -46,9 +46,16 @@ pub fn lazy_pool(config: &DatabaseConfig) -> Result<PgPool, sqlx::Error> {
         .connect_lazy_with(connect_options(config)?))
 }
 
+/// How often a backend running a statement checks that its client is still there. A process
+/// that dies mid-request (a Lambda past its timeout is stopped) closes its sockets, and
+/// Postgres then stops the statement within this interval instead of running it to the end.
+const CLIENT_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
 /// The server settings every connection starts with.
 fn connect_options(config: &DatabaseConfig) -> Result<PgConnectOptions, sqlx::Error> {
     let options = PgConnectOptions::from_str(config.url.expose_secret())?;
+    let check = CLIENT_CHECK_INTERVAL.as_millis().to_string();
+    let options = options.options([("client_connection_check_interval", check.as_str())]);
     Ok(if config.statement_timeout.is_zero() {
         options
     } else {

@@ -5,9 +5,16 @@
 //! the throughput. Here a connection whose statement finished goes straight back; only one left
 //! mid-statement (an error, or a request dropped while waiting) is pinged first, which also
 //! drains what the server still had to say, and is closed if the ping fails.
+//!
+//! A request dropped while its statement runs (the client went away, a handler timeout) also
+//! cancels that statement in Postgres before the ping, so an abandoned search stops at once
+//! instead of holding a backend (and the connection) until the statement timeout. sqlx 0.8 keeps
+//! the backend's cancel key private, so each connection learns its backend's pid and start time
+//! when it opens, and the cancel is `pg_cancel_backend` sent over the main pool.
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use deadpool::{
     Runtime,
     managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult},
@@ -20,9 +27,24 @@ use sqlx::{
 
 use super::PING_AFTER_IDLE;
 
-/// How long a connection given back mid-statement may take to answer its ping: past that it is
-/// closed, so a silent network cannot hold the pool's places forever.
+/// How long a connection given back mid-statement may take to cancel its statement and answer
+/// its ping: past that it is closed, so a silent network cannot hold the pool's places forever.
 const RELEASE_PING_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The server process behind a connection: the pid alone could, in theory, have been reused by
+/// a newer backend by the time a cancel is sent, the pid with its start time cannot.
+#[derive(Debug, Clone, Copy)]
+struct Backend {
+    pid: i32,
+    started: DateTime<Utc>,
+}
+
+/// A connection of the read pool and the backend serving it.
+#[derive(Debug)]
+struct ReadConnection {
+    connection: PgConnection,
+    backend: Backend,
+}
 
 /// Opens connections for [`Reads`], checks the ones that sat idle and retires old ones.
 #[derive(Debug)]
@@ -34,16 +56,24 @@ struct Connector {
 }
 
 impl managed::Manager for Connector {
-    type Type = PgConnection;
+    type Type = ReadConnection;
     type Error = sqlx::Error;
 
-    async fn create(&self) -> Result<PgConnection, sqlx::Error> {
-        PgConnection::connect_with(&self.options).await
+    async fn create(&self) -> Result<ReadConnection, sqlx::Error> {
+        let mut connection = PgConnection::connect_with(&self.options).await?;
+        let (pid, started) =
+            sqlx::query_as("SELECT pid, backend_start FROM pg_stat_get_activity(pg_backend_pid())")
+                .fetch_one(&mut connection)
+                .await?;
+        Ok(ReadConnection {
+            connection,
+            backend: Backend { pid, started },
+        })
     }
 
     async fn recycle(
         &self,
-        connection: &mut PgConnection,
+        ReadConnection { connection, .. }: &mut ReadConnection,
         metrics: &Metrics,
     ) -> RecycleResult<sqlx::Error> {
         if self
@@ -63,6 +93,9 @@ impl managed::Manager for Connector {
 #[derive(Clone, Debug)]
 pub struct Reads {
     pool: managed::Pool<Connector>,
+    /// Sends the cancels: a connection of this pool is the one busy with the statement, and
+    /// the others may all be taken.
+    main: PgPool,
 }
 
 impl Reads {
@@ -81,7 +114,10 @@ impl Reads {
         .runtime(Runtime::Tokio1)
         .build()
         .expect("with a runtime set, every timeout is allowed");
-        Self { pool }
+        Self {
+            pool,
+            main: main.clone(),
+        }
     }
 
     /// Closes the idle connections and refuses new checkouts: at shutdown, and so a test's
@@ -100,9 +136,14 @@ impl Reads {
         (O,): for<'r> sqlx::FromRow<'r, PgRow>,
     {
         let mut checkout = self.checkout().await?;
-        let found = query.fetch_optional(checkout.connection()).await?;
-        checkout.finished();
-        Ok(found)
+        let found = query.fetch_optional(checkout.connection()).await;
+        // An error came from the server (the statement is over) or from the connection (the
+        // ping closes it): either way there is nothing left to cancel.
+        checkout.state = match found {
+            Ok(_) => State::Finished,
+            Err(_) => State::Failed,
+        };
+        found
     }
 
     async fn checkout(&self) -> Result<Checkout, sqlx::Error> {
@@ -114,25 +155,38 @@ impl Reads {
         })?;
         Ok(Checkout {
             object: Some(object),
-            finished: false,
+            state: State::Running,
+            main: self.main.clone(),
         })
     }
 }
 
-/// A connection out of the pool. Unless [`Checkout::finished`] says its statement completed,
-/// dropping it pings the connection before it goes back.
+/// Where a checkout's statement stands when the checkout is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Sent and not yet answered, or not yet sent: the request was dropped while waiting.
+    Running,
+    /// It ended in an error; what the server still sends must be drained.
+    Failed,
+    /// Answered in full: the connection is ready for the next one.
+    Finished,
+}
+
+/// A connection out of the pool. Unless its statement finished, dropping it cancels a statement
+/// still running and pings the connection before it goes back.
 struct Checkout {
     object: Option<Object<Connector>>,
-    finished: bool,
+    state: State,
+    main: PgPool,
 }
 
 impl Checkout {
     fn connection(&mut self) -> &mut PgConnection {
-        self.object.as_mut().expect("present until dropped")
-    }
-
-    fn finished(&mut self) {
-        self.finished = true;
+        &mut self
+            .object
+            .as_mut()
+            .expect("present until dropped")
+            .connection
     }
 }
 
@@ -141,19 +195,58 @@ impl Drop for Checkout {
         let Some(mut object) = self.object.take() else {
             return;
         };
-        if self.finished {
+        if self.state == State::Finished {
             return;
         }
+        let (state, main) = (self.state, self.main.clone());
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
-                    let answer = tokio::time::timeout(RELEASE_PING_TIMEOUT, object.ping()).await;
-                    if !matches!(answer, Ok(Ok(()))) {
+                    let released = tokio::time::timeout(RELEASE_PING_TIMEOUT, async {
+                        if state == State::Running {
+                            // Not fatal: without it the ping waits for the statement's end (or
+                            // gives up and closes the connection, which Postgres notices
+                            // within `client_connection_check_interval`).
+                            if let Err(err) = cancel(&main, object.backend).await {
+                                tracing::warn!(error = %err, "could not cancel an abandoned read");
+                            }
+                        }
+                        drain(&mut object.connection).await
+                    })
+                    .await;
+                    if !matches!(released, Ok(Ok(()))) {
                         drop(Object::take(object));
                     }
                 });
             }
             Err(_) => drop(Object::take(object)),
+        }
+    }
+}
+
+/// Cancels what `backend` is running, if it is still that backend. A backend already idle
+/// ignores the signal, and it is delivered before the backend reads the ping that follows, so it
+/// can never reach the connection's next statement.
+async fn cancel(main: &PgPool, backend: Backend) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "SELECT pg_cancel_backend(pid) FROM pg_stat_get_activity($1) WHERE backend_start = $2",
+    )
+    .bind(backend.pid)
+    .bind(backend.started)
+    .execute(main)
+    .await?;
+    Ok(())
+}
+
+/// Waits until the connection is ready for a new statement. A cancelled or failed statement
+/// surfaces as the error of the first ping, after which the connection is sound and answers
+/// the next one; any other error, or errors that do not stop, mean it is not.
+async fn drain(connection: &mut PgConnection) -> Result<(), sqlx::Error> {
+    let mut attempts = 3;
+    loop {
+        match connection.ping().await {
+            Err(sqlx::Error::Database(_)) if attempts > 1 => attempts -= 1,
+            answer => return answer,
         }
     }
 }

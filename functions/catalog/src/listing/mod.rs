@@ -6,10 +6,11 @@
 //! JSON value: one round trip, no query per movie.
 
 mod params;
+mod repeats;
 pub mod search;
 mod statement;
 
-pub use params::{MAX_SEARCH_CHARS, MovieFilters, Sort, SortKey};
+pub use params::{MAX_SEARCH_CHARS, MAX_SEARCH_WORDS, MovieFilters, Sort, SortKey};
 pub use statement::build;
 
 use chrono::{DateTime, Utc};
@@ -89,9 +90,6 @@ impl From<Page<MovieSummary>> for MoviePage {
     }
 }
 
-/// The one currency prices are in.
-pub const CURRENCY: &str = "USD";
-
 /// What the statement returns.
 #[derive(Deserialize)]
 struct Listed {
@@ -111,9 +109,11 @@ pub async fn list(
 ) -> Result<MoviePage, ApiError> {
     filters.validate()?;
     let statement = build(scope, filters);
+    let prepare = repeats::seen_before(&statement.sql);
     let Json(listed) = reads
-        .fetch_optional(statement.query_scalar::<Json<Listed>>())
-        .await?
+        .fetch_optional(statement.query_scalar::<Json<Listed>>().persistent(prepare))
+        .await
+        .map_err(too_long)?
         .ok_or(sqlx::Error::RowNotFound)?;
     if let Some(unknown) = listed.unknown {
         let errors: Vec<FieldError> = filters
@@ -131,6 +131,22 @@ pub async fn list(
     }
     Ok(Page::new(listed.items, filters.page_request(), listed.total).into())
 }
+
+/// A list stopped by the statement timeout is a 503 the caller can act on (a narrower search
+/// or filter), not an internal error.
+fn too_long(err: sqlx::Error) -> ApiError {
+    match &err {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some(QUERY_CANCELED) => {
+            ApiError::ServiceUnavailable(
+                "the list took too long to find; narrow the search or the filters".to_owned(),
+            )
+        }
+        _ => err.into(),
+    }
+}
+
+/// SQLSTATE of a statement cancelled, here by `statement_timeout`.
+const QUERY_CANCELED: &str = "57014";
 
 fn join_ids(ids: &[i64]) -> String {
     ids.iter()

@@ -23,7 +23,9 @@ use crate::{decimal, filter_schemas};
 #[into_params(parameter_in = Query)]
 pub struct MovieFilters {
     /// Words to look for in titles, descriptions, star and director names; typos are
-    /// tolerated. Results are ranked (title matches first) unless `sort` is given.
+    /// tolerated. Results are ranked (title matches first) unless `sort` is given. At most 8
+    /// words (`or` between two words asks for either and is not counted) and 200 characters;
+    /// more is a 422.
     #[param(value_type = Option<filter_schemas::Search>, inline, example = "godfather")]
     pub search: Option<String>,
     /// Exactly this year.
@@ -82,6 +84,22 @@ pub struct MovieFilters {
 
 /// The longest search text accepted.
 pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// The most words a search may hold. Each word a search ORs in adds its matches to those that
+/// must be found, counted and ranked, and every word adds planning and trigram work: on the
+/// 100,000-movie benchmark catalog 20 OR-ed title words took over a second of one core, 8
+/// about 0.4 s, and AND-ed or misspelt words three times less at 8 than at 20
+/// (`bench/search_words.sh`, numbers in bench/REPORT.md). 8 words hold a title's significant
+/// words.
+pub const MAX_SEARCH_WORDS: usize = 8;
+
+/// The words of a search text as full-text search reads them: runs of letters and digits,
+/// less the `or` that `websearch_to_tsquery` takes for its operator.
+pub fn search_words(text: &str) -> usize {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty() && !word.eq_ignore_ascii_case("or"))
+        .count()
+}
 
 impl MovieFilters {
     pub fn page_request(&self) -> PageRequest {
@@ -150,6 +168,12 @@ impl MovieFilters {
                 errors.push(FieldError::new(
                     "search",
                     format!("must be at most {MAX_SEARCH_CHARS} characters"),
+                ));
+            }
+            if search_words(text) > MAX_SEARCH_WORDS {
+                errors.push(FieldError::new(
+                    "search",
+                    format!("must have at most {MAX_SEARCH_WORDS} words"),
                 ));
             }
             if !text::is_one_line(text) {
@@ -299,6 +323,38 @@ mod tests {
         assert_eq!("price".parse::<Sort>().unwrap().to_string(), "price");
         assert!("--price".parse::<Sort>().is_err());
         assert!("color".parse::<Sort>().is_err());
+    }
+
+    #[test]
+    fn searches_count_words_but_not_their_or() {
+        assert_eq!(search_words("frozen harbor"), 2);
+        assert_eq!(search_words("  ocean's  eleven-two "), 4);
+        assert_eq!(search_words("harbor or river OR \"the tower\" -ghost"), 5);
+        let search = |text: String| MovieFilters {
+            search: Some(text),
+            ..Default::default()
+        };
+        let words: Vec<String> = (1..=20).map(|n| format!("word{n}")).collect();
+        assert!(
+            search(words[..MAX_SEARCH_WORDS].join(" or "))
+                .validate()
+                .is_ok()
+        );
+        let Err(ApiError::Validation(errors)) = search(words.join(" or ")).validate() else {
+            panic!("20 words are refused");
+        };
+        assert_eq!(errors[0].field, "search");
+    }
+
+    #[test]
+    fn the_word_limit_is_documented() {
+        let params = MovieFilters::into_params(|| None);
+        let search = params.iter().find(|p| p.name == "search").unwrap();
+        let description = search.description.as_deref().unwrap_or_default();
+        assert!(
+            description.contains(&format!("At most {MAX_SEARCH_WORDS}")),
+            "{description}"
+        );
     }
 
     #[test]

@@ -161,6 +161,9 @@ impl Drop for TestApp {
     }
 }
 
+/// How long a pending order may wait in the tests that run the janitor: its default.
+pub const ORDER_LIFETIME: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// A unique address per test, so tests sharing the catcher never read each other's mail.
 pub fn unique_email(label: &str) -> String {
     format!("{label}-{}@example.com", Uuid::new_v4().simple())

@@ -1,0 +1,106 @@
+# Shared by the HTTP benchmarks (engagement, commerce): settings, the release gateway, one wrk
+# case, and the report. Source it from a script that set BENCH_DB, PORT and REPORT first.
+# shellcheck shell=bash
+
+set -a
+# shellcheck disable=SC1091
+source config/local.env
+set +a
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cinema/target}
+SERVER_URL=${DATABASE_URL%/*}
+BENCH_URL=$SERVER_URL/$BENCH_DB
+DURATION=${DURATION:-20}
+CONNECTIONS=32
+# The size of each of the gateway's pools, as in bench/catalog.sh: twice the database's cores.
+POOL=${BENCH_POOL:-4}
+WORK=$(mktemp -d)
+REL=$CARGO_TARGET_DIR/release
+BASE=http://127.0.0.1:$PORT/api/v1
+ROWS=()
+PLANS=""
+
+log() { printf '\n== %s\n' "$*" >&2; }
+sql() { psql -qtA "$BENCH_URL" -c "$1"; }
+
+# Milliseconds from a wrk duration (850.00us, 1.23ms, 1.01s).
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
+        else printf "%s", v }'
+}
+
+build_release() {
+    log "tools"
+    command -v wrk >/dev/null || scripts/local-cloud.sh install-wrk
+    log "release build"
+    cargo build --release --quiet -p cinema-gateway -p cinema-cli
+}
+
+# start_gateway [VAR=value ...]: the release gateway over the bench database, stopped on exit.
+start_gateway() {
+    log "starting the release gateway on :$PORT"
+    env DATABASE_URL="$BENCH_URL" DATABASE_MAX_CONNECTIONS="$POOL" GATEWAY_ADDR="127.0.0.1:$PORT" \
+        RUST_LOG=warn "$@" "$REL/cinema-gateway" >"$WORK/gateway.log" 2>&1 &
+    GATEWAY=$!
+    trap 'kill $GATEWAY 2>/dev/null || true; rm -rf "$WORK"' EXIT
+    for _ in $(seq 1 50); do
+        curl -fsS "$BASE/health" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    echo "the gateway did not start: $(cat "$WORK/gateway.log")" >&2
+    return 1
+}
+
+# run_case NAME URL "WRK OPTIONS" "WARM-UP SCRIPT ARGS" "RUN SCRIPT ARGS" TARGET_MS STATEMENT:
+# a 3 s warm-up, the measured run, and the plan of STATEMENT; one row of the report.
+run_case() {
+    local name=$1 url=$2 options=$3 warm_args=$4 run_args=$5 target=$6 statement=$7
+    log "$name"
+    eval "wrk -t2 -c$CONNECTIONS -d3s $options '$url' $warm_args" >/dev/null
+    eval "wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency $options '$url' $run_args" >"$WORK/wrk.txt"
+    if grep -q "Non-2xx" "$WORK/wrk.txt"; then
+        cat "$WORK/wrk.txt" >&2
+        exit 1
+    fi
+    local rps p50 p99 plan seq met
+    rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$WORK/wrk.txt")")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$WORK/wrk.txt")")
+    plan=$(sql "EXPLAIN (ANALYZE, COSTS OFF) $statement")
+    seq=$(grep -c "Seq Scan" <<<"$plan" || true)
+    met=$(awk -v p="$p99" -v t="$target" 'BEGIN {print (p < t ? "yes" : "no")}')
+    ROWS+=("| $name | $(printf '%.0f' "$rps") | $p50 | $p99 | < $target ms | $([[ $seq == 0 ]] && echo none || echo "**$seq**") | $met |")
+    PLANS+=$'\n'"### $name"$'\n\n```sql\n'"$statement"$'\n```\n\n```\n'"$plan"$'\n```\n'
+    printf '%s\n' "${ROWS[-1]}" >&2
+}
+
+# write_report TITLE DESCRIPTION: the table, the hand-written notes kept across runs, the plans.
+write_report() {
+    {
+        echo "# $1"
+        echo
+        echo "Written by \`$0\` on $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) cores, load average"
+        echo "$(cut -d' ' -f1-3 /proc/loadavg) at the end, $(sql 'SHOW server_version') Postgres."
+        echo
+        echo "$2"
+        echo
+        echo "HTTP: release \`cinema-gateway\` (pools of $POOL connections, \`RUST_LOG=warn\`), driven by"
+        echo "\`wrk -t2 -c$CONNECTIONS -d${DURATION}s\` from the same machine; load tool, gateway and"
+        echo "Postgres share the two cores. Latencies in ms."
+        echo
+        echo "| case | req/s | p50 | p99 | p99 target | seq scans | met |"
+        echo "|---|---:|---:|---:|---:|---|---|"
+        printf '%s\n' "${ROWS[@]}"
+        echo
+        if [[ -f "$REPORT" ]] && grep -q '^<!-- notes -->' "$REPORT"; then
+            sed -n '/^<!-- notes -->/,/^<!-- \/notes -->/p' "$REPORT"
+            echo
+        fi
+        echo "## Query plans (EXPLAIN ANALYZE after the run)"
+        echo "$PLANS"
+    } >"$REPORT.new"
+    mv "$REPORT.new" "$REPORT"
+    log "wrote $REPORT"
+}

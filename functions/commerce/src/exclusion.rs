@@ -1,0 +1,35 @@
+//! Why an order leaves a movie of the cart out.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    /// The user owns it: no movie is bought twice.
+    AlreadyPurchased,
+    /// Not for sale at the moment.
+    Unavailable,
+    /// Another pending order of the user holds it.
+    InPendingOrder,
+}
+
+impl Exclusion {
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "already_purchased" => Some(Self::AlreadyPurchased),
+            "unavailable" => Some(Self::Unavailable),
+            "in_pending_order" => Some(Self::InPendingOrder),
+            _ => None,
+        }
+    }
+}
+
+/// A movie of the cart an order left out, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Excluded {
+    pub movie_id: Uuid,
+    pub name: String,
+    pub reason: Exclusion,
+}

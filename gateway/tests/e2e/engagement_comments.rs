@@ -1,0 +1,592 @@
+//! Comments, replies, comment likes and the notifications they cause, through the API, with the
+//! emails read back from the catcher.
+
+use cinema_shared::auth::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::support::{TestApp, mail::emails_to, problem, users::TestUser};
+
+/// A movie of its own, with no comments.
+async fn a_movie(app: &TestApp, name: &str) -> Uuid {
+    sqlx::query_scalar(
+        "WITH cert AS (INSERT INTO certifications (name) VALUES ($1 || ' cert') RETURNING id)
+         INSERT INTO movies (name, year, time, imdb, votes, price, description, certification_id)
+         SELECT $1, 2001, 100, 7.5, 10, 4.99, 'A movie.', id FROM cert RETURNING id",
+    )
+    .bind(name)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap()
+}
+
+/// A user whose profile gives a name, so others see it.
+async fn named(app: &TestApp, first_name: &str) -> TestUser {
+    let user = app.make_user(Role::User).await;
+    sqlx::query("UPDATE profiles SET first_name = $2 WHERE user_id = $1")
+        .bind(user.id)
+        .bind(first_name)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    user
+}
+
+async fn post(app: &TestApp, who: &TestUser, movie: Uuid, body: Value) -> reqwest::Response {
+    app.post(&format!("/movies/{movie}/comments"))
+        .bearer_auth(&who.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Posts and returns the new comment's id.
+async fn comment(app: &TestApp, who: &TestUser, movie: Uuid, text: &str) -> Uuid {
+    reply(app, who, movie, None, text).await
+}
+
+async fn reply(
+    app: &TestApp,
+    who: &TestUser,
+    movie: Uuid,
+    parent: Option<Uuid>,
+    text: &str,
+) -> Uuid {
+    let response = post(app, who, movie, json!({"text": text, "parent_id": parent})).await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    body["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn get_json(app: &TestApp, path: &str, who: Option<&TestUser>) -> Value {
+    let mut request = app.get(path);
+    if let Some(who) = who {
+        request = request.bearer_auth(&who.token);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.unwrap()
+}
+
+fn texts(page: &Value) -> Vec<Option<&str>> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["text"].as_str())
+        .collect()
+}
+
+async fn send(app: &TestApp, method: Method, path: &str, who: &TestUser) -> reqwest::Response {
+    app.request(method, path)
+        .bearer_auth(&who.token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn comments_count(app: &TestApp, movie: Uuid) -> i64 {
+    get_json(app, &format!("/movies/{movie}"), None).await["comments_count"]
+        .as_i64()
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn threads_and_replies_read_back_in_order(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let movie = a_movie(&app, "Heat").await;
+    let ann = named(&app, "Ann").await;
+    let bo = named(&app, "Bo").await;
+    let first = comment(&app, &ann, movie, "First!").await;
+    comment(&app, &ann, movie, "Second thoughts").await;
+    comment(&app, &bo, movie, "Third\nwith a line break").await;
+    let answer = reply(&app, &bo, movie, Some(first), "Agreed").await;
+    reply(&app, &ann, movie, Some(answer), "Thanks").await;
+    reply(&app, &ann, movie, Some(first), "Later reply").await;
+
+    let threads = get_json(&app, &format!("/movies/{movie}/comments"), None).await;
+    assert_eq!(
+        texts(&threads),
+        [
+            Some("Third\nwith a line break"),
+            Some("Second thoughts"),
+            Some("First!")
+        ]
+    );
+    assert_eq!(
+        (threads["total"].as_i64(), threads["pages"].as_i64()),
+        (Some(3), Some(1))
+    );
+    let oldest = &threads["items"][2];
+    assert_eq!(oldest["reply_count"], 2);
+    assert_eq!(oldest["author"]["display_name"], "Ann");
+    assert_eq!(oldest["author"]["id"], ann.id.to_string());
+    assert_eq!(oldest["deleted"], false);
+    assert!(oldest.get("liked_by_me").is_none(), "only with a bearer");
+    assert!(
+        !oldest.to_string().contains(&ann.email),
+        "no email is shown"
+    );
+
+    let oldest_first = get_json(
+        &app,
+        &format!("/movies/{movie}/comments?sort=created_at&per_page=2&page=2"),
+        Some(&bo),
+    )
+    .await;
+    assert_eq!(texts(&oldest_first), [Some("Third\nwith a line break")]);
+    assert_eq!(oldest_first["items"][0]["liked_by_me"], false);
+
+    let replies = get_json(&app, &format!("/comments/{first}/replies"), None).await;
+    assert_eq!(texts(&replies), [Some("Agreed"), Some("Later reply")]);
+    assert_eq!(replies["total"], 2);
+    assert_eq!(replies["items"][0]["reply_count"], 1);
+    assert_eq!(replies["items"][0]["parent_id"], first.to_string());
+    let nested = get_json(&app, &format!("/comments/{answer}/replies"), None).await;
+    assert_eq!(texts(&nested), [Some("Thanks")]);
+    assert_eq!(comments_count(&app, movie).await, 6);
+
+    for path in [
+        format!("/movies/{}/comments", Uuid::new_v4()),
+        format!("/comments/{}/replies", Uuid::new_v4()),
+    ] {
+        problem(app.get(&path).send().await.unwrap(), 404).await;
+    }
+    for query in ["sort=name", "page=0", "per_page=101", "colour=red"] {
+        let response = app
+            .get(&format!("/movies/{movie}/comments?{query}"))
+            .send()
+            .await
+            .unwrap();
+        problem(response, 422).await;
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn posting_refuses_what_is_not_a_comment(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let movie = a_movie(&app, "Heat").await;
+    let other_movie = a_movie(&app, "Ronin").await;
+    let ann = named(&app, "Ann").await;
+    let elsewhere = comment(&app, &ann, other_movie, "On another movie").await;
+
+    let anonymous = app
+        .post(&format!("/movies/{movie}/comments"))
+        .json(&json!({"text": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(anonymous, 401).await;
+    assert!(body["detail"].as_str().unwrap().contains("log in"));
+
+    for (body, field) in [
+        (json!({"text": "   \n "}), "text"),
+        (json!({"text": "x".repeat(2001)}), "text"),
+        (json!({"text": "nul\u{0}byte"}), "text"),
+        (json!({"text": "bell\u{7}"}), "text"),
+        (json!({}), "text"),
+        (json!({"text": 5}), "text"),
+        (
+            json!({"text": "reply", "parent_id": elsewhere}),
+            "parent_id",
+        ),
+        (
+            json!({"text": "reply", "parent_id": Uuid::new_v4()}),
+            "parent_id",
+        ),
+        (json!({"text": "reply", "parent_id": "nope"}), "parent_id"),
+    ] {
+        let problem_body = problem(post(&app, &ann, movie, body.clone()).await, 422).await;
+        assert_eq!(problem_body["errors"][0]["field"], field, "{body}");
+    }
+    problem(
+        post(&app, &ann, Uuid::new_v4(), json!({"text": "hi"})).await,
+        404,
+    )
+    .await;
+    let longest = post(&app, &ann, movie, json!({"text": "é".repeat(2000)})).await;
+    assert_eq!(longest.status(), 201);
+    let trimmed: Value = post(&app, &ann, movie, json!({"text": "  padded  "}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(trimmed["text"], "padded");
+    assert_eq!(
+        comments_count(&app, movie).await,
+        2,
+        "refused posts wrote nothing"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_reply_tells_the_parents_author_and_nobody_else(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let movie = a_movie(&app, "Heat").await;
+    let ann = named(&app, "Ann").await;
+    let bo = named(&app, "Bo").await;
+    let first = comment(&app, &ann, movie, "Great heist scene").await;
+    let answer = reply(&app, &bo, movie, Some(first), "The <b>diner</b> scene too").await;
+    reply(&app, &ann, movie, Some(first), "Replying to myself").await;
+
+    let news = get_json(&app, "/users/me/notifications", Some(&ann)).await;
+    assert_eq!(news["total"], 1, "no notice of one's own reply");
+    assert_eq!(news["unread_count"], 1);
+    let notice = &news["items"][0];
+    assert_eq!(notice["kind"], "comment_reply");
+    assert_eq!(notice["movie"]["name"], "Heat");
+    assert_eq!(notice["movie"]["id"], movie.to_string());
+    assert_eq!(notice["comment_id"], answer.to_string());
+    assert_eq!(notice["actor"], "Bo");
+    assert!(notice["read_at"].is_null());
+    assert_eq!(
+        get_json(&app, "/users/me/notifications", Some(&bo)).await["total"],
+        0
+    );
+
+    app.deliver_mail().await;
+    let emails = emails_to(&ann.email).await;
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0].subject, "New reply to your comment on Heat");
+    assert!(emails[0].text.contains("The <b>diner</b> scene too"));
+    assert!(emails[0].text.contains(&format!("/movies/{movie}")));
+    assert!(!emails[0].html.contains("<b>diner</b>"), "escaped in HTML");
+    assert!(emails_to(&bo.email).await.is_empty());
+
+    // A deactivated author is told nothing.
+    sqlx::query("UPDATE users SET is_active = false, deactivated_at = now() WHERE id = $1")
+        .bind(ann.id)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    reply(&app, &bo, movie, Some(first), "Anyone there?").await;
+    app.deliver_mail().await;
+    assert_eq!(emails_to(&ann.email).await.len(), 1);
+    let notices: i64 = sqlx::query_scalar("SELECT count(*) FROM notifications WHERE user_id = $1")
+        .bind(ann.id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(notices, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn deleting_keeps_threads_readable_and_counters_exact(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let movie = a_movie(&app, "Heat").await;
+    let ann = named(&app, "Ann").await;
+    let bo = named(&app, "Bo").await;
+    let moderator = app.make_user(Role::Moderator).await;
+    let root = comment(&app, &ann, movie, "Root").await;
+    let middle = reply(&app, &bo, movie, Some(root), "Middle").await;
+    let leaf = reply(&app, &ann, movie, Some(middle), "Leaf").await;
+    let lone = comment(&app, &bo, movie, "Lone").await;
+    assert_eq!(comments_count(&app, movie).await, 4);
+
+    problem(
+        send(&app, Method::DELETE, &format!("/comments/{root}"), &bo).await,
+        403,
+    )
+    .await;
+    problem(
+        send(
+            &app,
+            Method::DELETE,
+            &format!("/comments/{}", Uuid::new_v4()),
+            &bo,
+        )
+        .await,
+        404,
+    )
+    .await;
+    let anonymous = app
+        .request(Method::DELETE, &format!("/comments/{root}"))
+        .send()
+        .await
+        .unwrap();
+    problem(anonymous, 401).await;
+
+    // With replies: a placeholder, text and author hidden, the thread still reads.
+    let deleted = send(&app, Method::DELETE, &format!("/comments/{root}"), &ann).await;
+    assert_eq!(deleted.status(), 204);
+    let threads = get_json(&app, &format!("/movies/{movie}/comments"), None).await;
+    let placeholder = threads["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["id"] == root.to_string())
+        .unwrap();
+    assert_eq!(placeholder["deleted"], true);
+    assert!(placeholder["text"].is_null() && placeholder["author"].is_null());
+    assert_eq!(placeholder["reply_count"], 1);
+    assert_eq!(threads["total"], 2);
+    assert_eq!(comments_count(&app, movie).await, 3);
+    // The middle one, by a moderator: it has a reply, so it stays as a placeholder too.
+    assert_eq!(
+        send(
+            &app,
+            Method::DELETE,
+            &format!("/comments/{middle}"),
+            &moderator
+        )
+        .await
+        .status(),
+        204
+    );
+    assert_eq!(comments_count(&app, movie).await, 2);
+    // The last leaf goes, and the placeholders above it, left with nothing, go with it.
+    assert_eq!(
+        send(&app, Method::DELETE, &format!("/comments/{leaf}"), &ann)
+            .await
+            .status(),
+        204
+    );
+    let threads = get_json(&app, &format!("/movies/{movie}/comments"), None).await;
+    assert_eq!(texts(&threads), [Some("Lone")]);
+    assert_eq!(threads["total"], 1);
+    assert_eq!(comments_count(&app, movie).await, 1);
+    problem(
+        app.get(&format!("/comments/{root}/replies"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    // Without replies: gone at once.
+    assert_eq!(
+        send(&app, Method::DELETE, &format!("/comments/{lone}"), &bo)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(comments_count(&app, movie).await, 0);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM comments")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn likes_are_idempotent_and_told_once_a_day(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let movie = a_movie(&app, "Heat").await;
+    let ann = named(&app, "Ann").await;
+    let bo = named(&app, "Bo").await;
+    let liked = comment(&app, &ann, movie, "Like me").await;
+    let like = format!("/comments/{liked}/like");
+
+    for _ in 0..2 {
+        let response = send(&app, Method::PUT, &like, &bo).await;
+        assert_eq!(response.status(), 200);
+        let state: Value = response.json().await.unwrap();
+        assert_eq!(
+            (state["like_count"].as_i64(), state["liked_by_me"].as_bool()),
+            (Some(1), Some(true))
+        );
+    }
+    let unliked: Value = send(&app, Method::DELETE, &like, &bo)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unliked["like_count"], 0);
+    assert_eq!(send(&app, Method::PUT, &like, &bo).await.status(), 200);
+    // Liking one's own comment counts, and tells nobody.
+    assert_eq!(send(&app, Method::PUT, &like, &ann).await.status(), 200);
+
+    let page = get_json(&app, &format!("/movies/{movie}/comments"), Some(&bo)).await;
+    assert_eq!(page["items"][0]["like_count"], 2);
+    assert_eq!(page["items"][0]["liked_by_me"], true);
+    let news = get_json(&app, "/users/me/notifications", Some(&ann)).await;
+    assert_eq!(
+        news["total"], 1,
+        "one notice for one liker, re-likes included"
+    );
+    assert_eq!(news["items"][0]["kind"], "comment_liked");
+    assert_eq!(news["items"][0]["actor"], "Bo");
+    app.deliver_mail().await;
+    let emails = emails_to(&ann.email).await;
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0].subject, "Your comment on Heat was liked");
+
+    problem(
+        send(
+            &app,
+            Method::PUT,
+            &format!("/comments/{}/like", Uuid::new_v4()),
+            &bo,
+        )
+        .await,
+        404,
+    )
+    .await;
+    problem(
+        send(
+            &app,
+            Method::DELETE,
+            &format!("/comments/{}/like", Uuid::new_v4()),
+            &bo,
+        )
+        .await,
+        404,
+    )
+    .await;
+    let anonymous = app.request(Method::PUT, &like).send().await.unwrap();
+    problem(anonymous, 401).await;
+    // A placeholder cannot be liked.
+    let parent = comment(&app, &ann, movie, "Parent").await;
+    reply(&app, &bo, movie, Some(parent), "Child").await;
+    assert_eq!(
+        send(&app, Method::DELETE, &format!("/comments/{parent}"), &ann)
+            .await
+            .status(),
+        204
+    );
+    problem(
+        send(&app, Method::PUT, &format!("/comments/{parent}/like"), &bo).await,
+        409,
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn twenty_likes_at_once_count_twenty_and_tell_twenty_times(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let movie = a_movie(&app, "Heat").await;
+    let ann = named(&app, "Ann").await;
+    let liked = comment(&app, &ann, movie, "Popular").await;
+    let mut likers = Vec::new();
+    for _ in 0..20 {
+        likers.push(app.make_user(Role::User).await);
+    }
+    let like = format!("/comments/{liked}/like");
+    let answers =
+        futures::future::join_all(likers.iter().map(|who| send(&app, Method::PUT, &like, who)))
+            .await;
+    assert!(answers.iter().all(|answer| answer.status() == 200));
+    let page = get_json(&app, &format!("/movies/{movie}/comments"), None).await;
+    assert_eq!(page["items"][0]["like_count"], 20);
+    let news = get_json(&app, "/users/me/notifications?per_page=1", Some(&ann)).await;
+    assert_eq!(
+        (news["total"].as_i64(), news["unread_count"].as_i64()),
+        (Some(20), Some(20))
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn notifications_are_private_and_can_be_read(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let c = app.fixture_catalog().await;
+    let moderator = app.make_user(Role::Moderator).await;
+    let ann = &c.raters[0];
+    let bo = named(&app, "Bo").await;
+    let movie = c.movie("A");
+    let first = comment(&app, ann, movie, "One").await;
+    let second = comment(&app, ann, movie, "Two").await;
+    reply(&app, &bo, movie, Some(first), "Re: one").await;
+    reply(&app, &bo, movie, Some(second), "Re: two").await;
+    // A movie taken out of Ann's cart: the catalog's notification shows in the same list.
+    let carted = c.movie("C");
+    app.put_in_carts(carted, &[ann]).await;
+    let removed = app
+        .request(Method::DELETE, &format!("/movies/{carted}?force=true"))
+        .bearer_auth(&moderator.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+
+    let news = get_json(&app, "/users/me/notifications", Some(ann)).await;
+    let kinds: Vec<&str> = news["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["movie_removed_from_cart", "comment_reply", "comment_reply"]
+    );
+    assert_eq!(news["items"][0]["movie"]["id"], carted.to_string());
+    assert_eq!(news["unread_count"], 3);
+    let newest_reply = news["items"][1]["id"].as_str().unwrap().to_owned();
+
+    let read = format!("/users/me/notifications/{newest_reply}/read");
+    problem(send(&app, Method::POST, &read, &bo).await, 404).await;
+    assert_eq!(send(&app, Method::POST, &read, ann).await.status(), 204);
+    assert_eq!(send(&app, Method::POST, &read, ann).await.status(), 204);
+    let unread = get_json(&app, "/users/me/notifications?unread=true", Some(ann)).await;
+    assert_eq!(
+        (unread["total"].as_i64(), unread["unread_count"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert!(
+        unread["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|item| item["id"] != newest_reply.as_str())
+    );
+    problem(
+        send(
+            &app,
+            Method::POST,
+            &format!("/users/me/notifications/{}/read", Uuid::new_v4()),
+            ann,
+        )
+        .await,
+        404,
+    )
+    .await;
+    assert_eq!(
+        send(&app, Method::POST, "/users/me/notifications/read-all", ann)
+            .await
+            .status(),
+        204
+    );
+    let all = get_json(&app, "/users/me/notifications", Some(ann)).await;
+    assert_eq!(
+        (all["total"].as_i64(), all["unread_count"].as_i64()),
+        (Some(3), Some(0))
+    );
+    assert!(all["items"][0]["read_at"].is_string());
+    problem(
+        app.get("/users/me/notifications").send().await.unwrap(),
+        401,
+    )
+    .await;
+    problem(
+        app.get("/users/me/notifications?unread=maybe")
+            .bearer_auth(&ann.token)
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn posting_is_rate_limited_per_user(db: PgPool) {
+    let app = TestApp::spawn_with(db, |config| {
+        config.api.comment_limit.limit = 3;
+    })
+    .await;
+    let movie = a_movie(&app, "Heat").await;
+    let ann = named(&app, "Ann").await;
+    for n in 0..3 {
+        comment(&app, &ann, movie, &format!("Comment {n}")).await;
+    }
+    let limited = post(&app, &ann, movie, json!({"text": "One too many"})).await;
+    assert!(limited.headers().contains_key("retry-after"));
+    problem(limited, 429).await;
+    // Another user is not held back.
+    let bo = named(&app, "Bo").await;
+    comment(&app, &bo, movie, "Mine").await;
+    assert_eq!(comments_count(&app, movie).await, 4);
+}
