@@ -9,8 +9,8 @@
 # admin so every route is reachable with the right role) and a mail queue of its own; both go
 # away afterwards. Generation is deterministic, so a run repeats the last one; what schemathesis
 # may and may not take for granted is in schemathesis.toml and hooks.py beside this script.
-# Settings: FUZZ_MAX_EXAMPLES (cases per operation and phase, default 150: about 9,500 cases in
-# under three minutes on two cores), FUZZ_WORKERS (default 1: a second worker only fights the
+# Settings: FUZZ_MAX_EXAMPLES (cases per operation and phase, default 120: about 10,000 cases in
+# some three minutes on two cores), FUZZ_WORKERS (default 1: a second worker only fights the
 # gateway for the cores, and one keeps the order of requests, and so the run, the same).
 set -euo pipefail
 
@@ -86,7 +86,7 @@ status=0
 "$schemathesis" --config-file scripts/fuzz/schemathesis.toml run "$out/openapi.json" \
   --url "$base" \
   --checks all \
-  --max-examples "${FUZZ_MAX_EXAMPLES:-150}" \
+  --max-examples "${FUZZ_MAX_EXAMPLES:-120}" \
   --generation-deterministic \
   --workers "${FUZZ_WORKERS:-1}" \
   --request-timeout 10 \

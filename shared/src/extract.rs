@@ -257,12 +257,20 @@ fn empty_but_not_text<T: IntoParams>(query: &str) -> Option<String> {
         .map(|name| name.into_owned())
 }
 
+/// Whether an empty value is one `schema` admits: a string with no set of values, no format (a
+/// uuid, a date), no minimum length, and no pattern that "" fails.
 fn is_free_text(schema: Option<&RefOr<Schema>>) -> bool {
-    matches!(
-        schema,
-        Some(RefOr::T(Schema::Object(object)))
-            if object.schema_type == SchemaType::Type(Type::String) && object.enum_values.is_none()
-    )
+    let Some(RefOr::T(Schema::Object(object))) = schema else {
+        return false;
+    };
+    object.schema_type == SchemaType::Type(Type::String)
+        && object.enum_values.is_none()
+        && object.format.is_none()
+        && object.min_length.is_none_or(|min| min == 0)
+        && object
+            .pattern
+            .as_deref()
+            .is_none_or(|pattern| regex::Regex::new(pattern).is_ok_and(|re| re.is_match("")))
 }
 
 fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {

@@ -100,6 +100,8 @@ async fn an_empty_query_value_counts_as_left_out_only_for_text(db: PgPool) {
         ("/movies?year=", "year"),
         ("/admin/users?role=", "role"),
         ("/admin/users?is_active=", "is_active"),
+        ("/admin/orders?user_id=", "user_id"),
+        ("/admin/orders?from=", "from"),
     ] {
         let response = app
             .get(path)
