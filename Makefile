@@ -9,7 +9,7 @@ CLOUD := scripts/local-cloud.sh
 # Every recipe that talks to the local cloud reads the same settings.
 WITH_ENV := set -a && source config/local.env && set +a &&
 
-.PHONY: help dev test unit up down install build migrate provision lint check-deploy-files
+.PHONY: help dev test unit up down install build migrate provision lint check-deploy-files fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ dev: up build ## Bring up the local cloud, migrate, and serve the API on http://
 	$(WITH_ENV) $(BIN)/cinema migrate && $(BIN)/cinema provision && $(BIN)/cinema seed-demo && \
 	LOG_FORMAT=pretty $(BIN)/cinema-gateway
 
-test: up build ## Bring up what the tests need, run every test, then the fmt, clippy and deploy-file checks
+test: up build ## Bring up what the tests need, run every test, then the fmt, clippy and deploy-file checks and the fuzz
 	$(WITH_ENV) $(BIN)/cinema provision
 	@if cargo nextest --version >/dev/null 2>&1; then \
 		echo "$(WITH_ENV) cargo nextest run --workspace --no-fail-fast"; \
@@ -28,7 +28,7 @@ test: up build ## Bring up what the tests need, run every test, then the fmt, cl
 		echo "$(WITH_ENV) cargo test --workspace --no-fail-fast"; \
 		$(WITH_ENV) cargo test --workspace --no-fail-fast; \
 	fi
-	$(MAKE) --no-print-directory lint check-deploy-files
+	$(MAKE) --no-print-directory lint check-deploy-files fuzz
 
 unit: ## Only the unit tests: no servers, no settings, seconds after a build
 	@if cargo nextest --version >/dev/null 2>&1; then \
@@ -56,9 +56,12 @@ lint: ## cargo fmt --check and clippy with warnings denied
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+fuzz: up build ## Fuzz a gateway of its own over a fresh database with schemathesis (every check; fails on any finding)
+	scripts/fuzz/run.sh
+
 check-deploy-files: build ## Validate docker-compose.yml, the SAM template and the served OpenAPI document
 	@command -v docker-compose >/dev/null || $(CLOUD) install-compose
 	docker-compose -f docker-compose.yml config -q
 	$${CINEMA_TOOLS_DIR:-.local/tools}/venv/bin/cfn-lint template.yaml
 	$(BIN)/cinema openapi > $(CARGO_TARGET_DIR)/openapi.json
-	$${CINEMA_TOOLS_DIR:-.local/tools}/venv/bin/openapi-spec-validator $(CARGO_TARGET_DIR)/openapi.json
+	$${CINEMA_TOOLS_DIR:-.local/tools}/venv/bin/python scripts/check-openapi.py $(CARGO_TARGET_DIR)/openapi.json

@@ -24,6 +24,7 @@ S3S_FS_VERSION=0.14.1
 MOTO_VERSION=5.2.5
 CFN_LINT_VERSION=1.58.0
 OPENAPI_VALIDATOR_VERSION=0.9.0
+SCHEMATHESIS_VERSION=4.32.5
 MAILDEV_VERSION=3.0.0
 
 set -a
@@ -74,7 +75,7 @@ install() {
     cargo install s3s-fs --version "$S3S_FS_VERSION" --locked --features binary \
       --root "$tools" --quiet
   fi
-  local python_pins="moto[server]==$MOTO_VERSION cfn-lint==$CFN_LINT_VERSION openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION"
+  local python_pins="moto[server]==$MOTO_VERSION cfn-lint==$CFN_LINT_VERSION openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION schemathesis==$SCHEMATHESIS_VERSION"
   if [ "$(cat "$tools/venv/.pins" 2>/dev/null)" != "$python_pins" ]; then
     say "installing $python_pins"
     python3 -m venv "$tools/venv"

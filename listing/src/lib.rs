@@ -5,6 +5,8 @@
 //! return) and only then builds the page's items, with their certification and genres, as one
 //! JSON value: one round trip, no query per movie.
 
+pub mod decimal;
+mod filter_schemas;
 mod params;
 mod repeats;
 pub mod search;

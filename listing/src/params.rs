@@ -7,12 +7,15 @@ use cinema_shared::{
     ApiError,
     error::FieldError,
     extract::ApiQuery,
+    openapi,
     pagination::{DEFAULT_PER_PAGE, PageRequest},
     text,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, de};
 use utoipa::IntoParams;
+
+use crate::{decimal, filter_schemas};
 
 /// The filters, sort and page of a movie list. Unknown parameters are refused (422).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -23,42 +26,53 @@ pub struct MovieFilters {
     /// tolerated. Results are ranked (title matches first) unless `sort` is given. At most 8
     /// words (`or` between two words asks for either and is not counted) and 200 characters;
     /// more is a 422.
-    #[param(example = "godfather")]
+    #[param(value_type = Option<filter_schemas::Search>, inline, example = "godfather")]
     pub search: Option<String>,
     /// Exactly this year.
+    #[param(minimum = 1888, maximum = 2100)]
     pub year: Option<i32>,
     /// This year or later.
+    #[param(minimum = 1888, maximum = 2100)]
     pub year_min: Option<i32>,
-    /// This year or earlier.
+    /// This year or earlier (not below `year_min`).
+    #[param(minimum = 1888, maximum = 2100)]
     pub year_max: Option<i32>,
-    /// IMDb score at least this (0-10).
-    #[param(value_type = Option<String>, example = "7.5")]
+    /// IMDb score at least this (0-10, one decimal place at most).
+    #[serde(default, deserialize_with = "decimal::imdb_filter")]
+    #[param(value_type = Option<filter_schemas::ImdbFilter>, inline, example = "7.5")]
     pub imdb_min: Option<Decimal>,
-    /// IMDb score at most this (0-10).
-    #[param(value_type = Option<String>)]
+    /// IMDb score at most this (0-10, one decimal place at most; not below `imdb_min`).
+    #[serde(default, deserialize_with = "decimal::imdb_filter")]
+    #[param(value_type = Option<filter_schemas::ImdbFilter>, inline)]
     pub imdb_max: Option<Decimal>,
     /// Price at least this.
-    #[param(value_type = Option<String>, example = "4.99")]
+    #[serde(default, deserialize_with = "decimal::price_filter")]
+    #[param(value_type = Option<filter_schemas::PriceFilter>, inline, example = "4.99")]
     pub price_min: Option<Decimal>,
-    /// Price at most this.
-    #[param(value_type = Option<String>)]
+    /// Price at most this (not below `price_min`).
+    #[serde(default, deserialize_with = "decimal::price_filter")]
+    #[param(value_type = Option<filter_schemas::PriceFilter>, inline)]
     pub price_max: Option<Decimal>,
     /// Genre ids; repeat the parameter for "any of".
     #[serde(default)]
+    #[param(value_type = Vec<openapi::Id>, inline)]
     pub genre: Vec<i64>,
     /// Director ids; repeat the parameter for "any of".
     #[serde(default)]
+    #[param(value_type = Vec<openapi::Id>, inline)]
     pub director: Vec<i64>,
     /// Star ids; repeat the parameter for "any of".
     #[serde(default)]
+    #[param(value_type = Vec<openapi::Id>, inline)]
     pub star: Vec<i64>,
     /// Certification ids; repeat the parameter for "any of".
     #[serde(default)]
+    #[param(value_type = Vec<openapi::Id>, inline)]
     pub certification: Vec<i64>,
     /// One of `price`, `year`, `imdb`, `votes`, `rating` (average rating, unrated last),
     /// `popularity` (likes minus dislikes), `name`, `created_at`; a leading `-` sorts
     /// descending. Default `-created_at`, or relevance when searching. Ties are broken by id.
-    #[param(value_type = Option<String>, example = "-rating")]
+    #[param(value_type = Option<filter_schemas::SortName>, inline, example = "-rating")]
     pub sort: Option<Sort>,
     /// Page number, from 1.
     #[param(minimum = 1, default = 1)]

@@ -9,13 +9,15 @@ use serde::Serialize;
 use utoipa::{
     IntoResponses, Modify, ToSchema,
     openapi::{
-        ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder,
+        Array, ArrayBuilder, ContentBuilder, KnownFormat, Object, ObjectBuilder, OpenApi, Ref,
+        RefOr, Response, ResponseBuilder, SchemaFormat, Type,
+        schema::SchemaType,
         security::{Http, HttpAuthScheme, SecurityScheme},
     },
 };
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::state::AppState;
+use crate::{password, state::AppState, text};
 
 /// The name of the bearer security scheme, for `security(("bearer" = []))` on a path.
 pub const BEARER: &str = "bearer";
@@ -61,16 +63,29 @@ fn problem(description: &str) -> RefOr<Response> {
         .into()
 }
 
-/// The answer of a route that reads a JSON body to a body of another type.
+/// What every route that reads a JSON body can answer to one it cannot take: not JSON (415),
+/// too large (413), or a field missing, of the wrong type or breaking a rule its schema states
+/// (422, each field named). The one place those answers are documented: a route adds its own
+/// 400 when it gives that status for reasons of its own (see [`JsonBody`]).
 pub struct NotJson;
 
 impl IntoResponses for NotJson {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        BTreeMap::from([("415".to_owned(), problem("Not JSON"))])
+        BTreeMap::from([
+            ("413".to_owned(), problem("The body is over the size limit")),
+            ("415".to_owned(), problem("Not JSON")),
+            (
+                "422".to_owned(),
+                problem(
+                    "A field is missing, of the wrong type or invalid (see its schema); `errors` \
+                     names each",
+                ),
+            ),
+        ])
     }
 }
 
-/// The answers of a route that reads a JSON body to one it cannot read: not JSON, or broken.
+/// [`NotJson`]'s answers and a 400 for a body that is not well-formed JSON.
 pub struct JsonBody;
 
 impl IntoResponses for JsonBody {
@@ -79,6 +94,88 @@ impl IntoResponses for JsonBody {
         responses.insert("400".to_owned(), problem("Malformed JSON"));
         responses
     }
+}
+
+/// A string of `min` to `max` characters (as sent) that matches `pattern`: a checked text field.
+pub fn text(min: usize, max: usize, pattern: impl Into<String>) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length((min > 0).then_some(min))
+        .max_length(Some(max))
+        .pattern(Some(pattern))
+}
+
+/// `schema`, whose type is `of`, or null.
+pub fn or_null(schema: ObjectBuilder, of: Type) -> ObjectBuilder {
+    schema.schema_type(SchemaType::from_iter([of, Type::Null]))
+}
+
+/// An email address as the accounts routes read one ([`text::normalized_email`]): trimmed and
+/// lower-cased, so it is checked for no more than its length and control characters.
+pub fn email() -> Object {
+    text(0, text::MAX_EMAIL_CHARS, text::ONE_LINE)
+        .examples(["ann@example.com"])
+        .build()
+}
+
+/// A new password: [`password::check_strength`]'s rules.
+pub fn new_password() -> Object {
+    text(
+        password::MIN_LENGTH,
+        password::MAX_LENGTH,
+        password::strength_pattern(),
+    )
+    .description(Some(
+        "8 to 128 characters with a lower-case letter, an upper-case letter, a digit (0-9) and \
+         a special character (neither letter, number nor space)",
+    ))
+    .examples(["Str0ng-Passw0rd!"])
+    .build()
+}
+
+/// Declares a type whose schema is the given expression (an `Object` or an `Array`), for a query
+/// parameter's `#[param(value_type = ..., inline)]`: a parameter's `schema_with` would drop its
+/// description and example.
+#[macro_export]
+macro_rules! param_schema {
+    ($(#[$meta:meta])* $vis:vis $name:ident = $schema:expr) => {
+        $(#[$meta])*
+        $vis struct $name;
+
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
+                ::utoipa::openapi::RefOr::T(::utoipa::openapi::schema::Schema::from($schema))
+            }
+        }
+
+        impl ::utoipa::ToSchema for $name {}
+    };
+}
+
+param_schema!(
+    /// A positive id, for `value_type = Vec<Id>`.
+    pub Id = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(1))
+        .build()
+);
+
+param_schema!(
+    /// An email address or part of one, as [`email`] states it.
+    pub EmailText = email()
+);
+
+/// A list of ids, each a positive integer.
+pub fn ids() -> Array {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(1)),
+        )
+        .build()
 }
 
 /// The error answers of a route that needs a bearer token, for `responses(..., SignedInOnly)`.

@@ -7,6 +7,8 @@ use argon2::{
     password_hash::{SaltString, rand_core::OsRng},
 };
 
+use regex::Regex;
+
 use crate::error::{ApiError, FieldError};
 
 /// OWASP's argon2id recommendation: 19 MiB of memory, 2 passes, 1 lane.
@@ -67,6 +69,46 @@ pub async fn verify(password: String, hash: Option<String>) -> Result<bool, ApiE
 pub const MIN_LENGTH: usize = 8;
 pub const MAX_LENGTH: usize = 128;
 
+/// The character classes a password needs one of each, as general categories (ECMA-262 and the
+/// regex crate read them alike): a lower-case letter, an upper-case letter, an ASCII digit, and
+/// a special character (neither letter, number nor white space).
+const NEEDS: [(&str, &str); 4] = [
+    (r"\p{Ll}", "must contain a lower-case letter"),
+    (r"\p{Lu}", "must contain an upper-case letter"),
+    (r"[0-9]", "must contain a digit"),
+    (r"[^\p{L}\p{N}\s]", "must contain a special character"),
+];
+
+static NEEDED: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    NEEDS
+        .iter()
+        .map(|(class, message)| {
+            (
+                Regex::new(class).expect("a password class compiles"),
+                *message,
+            )
+        })
+        .collect()
+});
+
+/// The rules as one pattern, for the OpenAPI document (with `minLength` [`MIN_LENGTH`] and
+/// `maxLength` [`MAX_LENGTH`]): a lookahead per needed class, the class's complement before it
+/// so no "any character" (read differently by different engines) is needed.
+pub fn strength_pattern() -> String {
+    let mut pattern = String::from("^");
+    for (class, _) in NEEDS {
+        let complement = match class.strip_prefix("[^") {
+            Some(inner) => format!("[{inner}"),
+            None => match class.strip_prefix('[') {
+                Some(inner) => format!("[^{inner}"),
+                None => format!("[^{class}]"),
+            },
+        };
+        pattern.push_str(&format!("(?={complement}*{class})"));
+    }
+    pattern
+}
+
 /// The password rules, each broken one named: 8-128 characters with a lower-case letter, an
 /// upper-case letter, a digit and a special character.
 pub fn check_strength(field: &str, password: &str) -> Result<(), ApiError> {
@@ -83,20 +125,10 @@ pub fn strength_errors(field: &str, password: &str) -> Vec<FieldError> {
     if length > MAX_LENGTH {
         broken.push(format!("must be at most {MAX_LENGTH} characters"));
     }
-    if !password.chars().any(char::is_lowercase) {
-        broken.push("must contain a lower-case letter".to_owned());
-    }
-    if !password.chars().any(char::is_uppercase) {
-        broken.push("must contain an upper-case letter".to_owned());
-    }
-    if !password.chars().any(|c| c.is_ascii_digit()) {
-        broken.push("must contain a digit".to_owned());
-    }
-    if !password
-        .chars()
-        .any(|c| !c.is_alphanumeric() && !c.is_whitespace())
-    {
-        broken.push("must contain a special character".to_owned());
+    for (class, message) in NEEDED.iter() {
+        if !class.is_match(password) {
+            broken.push((*message).to_owned());
+        }
     }
     broken
         .into_iter()
@@ -138,5 +170,14 @@ mod tests {
         assert_eq!(broken("NoSpecial123"), ["must contain a special character"]);
         let long = format!("Aa1-{}", "x".repeat(125));
         assert_eq!(broken(&long), ["must be at most 128 characters"]);
+    }
+
+    #[test]
+    fn the_pattern_needs_each_class() {
+        assert_eq!(
+            strength_pattern(),
+            r"^(?=[^\p{Ll}]*\p{Ll})(?=[^\p{Lu}]*\p{Lu})(?=[^0-9]*[0-9])(?=[\p{L}\p{N}\s]*[^\p{L}\p{N}\s])"
+        );
+        assert!(broken("Пароль-2026").is_empty());
     }
 }

@@ -6,7 +6,7 @@ use cinema_shared::{
     ApiError, AppState,
     auth::{Admin, Role},
     extract::{ApiJson, ApiPath, ApiQuery},
-    openapi::{AdminsOnly, JsonBody, ProblemSchema},
+    openapi::{self, AdminsOnly, JsonBody, ProblemSchema},
     pagination::{Page, PageRequest},
     text,
 };
@@ -32,6 +32,7 @@ pub struct AdminUser {
 #[into_params(parameter_in = Query)]
 pub struct UserFilter {
     /// Part of the email, any case.
+    #[param(value_type = Option<openapi::EmailText>, inline)]
     email: Option<String>,
     role: Option<Role>,
     is_active: Option<bool>,

@@ -10,11 +10,14 @@ use cinema_shared::{
     auth::AuthUser,
     error::{FieldError, check_fields},
     extract::ApiJson,
-    openapi::{JsonBody, ProblemSchema, SignedInOnly},
+    openapi::{JsonBody, SignedInOnly},
     tokens,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{
+    ToSchema,
+    openapi::{Object, ObjectBuilder, Type},
+};
 
 pub const MAX_AVATAR_BYTES: i64 = 1024 * 1024;
 const UPLOAD_TTL: Duration = Duration::from_secs(600);
@@ -27,10 +30,22 @@ const ALLOWED_TYPES: &[(&str, &str)] = &[
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AvatarRequest {
-    #[schema(example = "image/png")]
+    #[schema(schema_with = content_type_schema)]
     content_type: String,
-    #[schema(example = 48213)]
+    /// The file's size in bytes, at most 1 MiB.
+    #[schema(minimum = 1, maximum = 1048576, example = 48213)]
     content_length: i64,
+}
+
+/// One of the image types an avatar may have.
+fn content_type_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            ALLOWED_TYPES.iter().map(|(content_type, _)| *content_type),
+        ))
+        .examples(["image/png"])
+        .build()
 }
 
 /// Where and how to upload the avatar.
@@ -50,7 +65,6 @@ pub struct AvatarUpload {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A presigned PUT for the avatar", body = AvatarUpload),
-        (status = 422, description = "Type not jpeg/png/webp, or size over 1 MiB", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
         JsonBody,
     )

@@ -6,7 +6,7 @@ use cinema_shared::{
     auth::{AuthUser, Role, issue_access_token},
     client::ClientAddress,
     extract::{ApiJson, normalized_email},
-    openapi::{JsonBody, ProblemSchema, SignedInOnly},
+    openapi::{self, JsonBody, ProblemSchema, SignedInOnly},
     password, rate_limit,
 };
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use crate::sessions::{self, Spend};
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
     #[serde(deserialize_with = "normalized_email")]
+    #[schema(schema_with = openapi::email)]
     email: String,
     password: String,
 }

@@ -7,11 +7,14 @@ use cinema_shared::{
     auth::AuthUser,
     error::{FieldError, check_fields},
     extract::{ApiJson, nullable},
-    openapi::{JsonBody, ProblemSchema, SignedInOnly},
+    openapi::{self, JsonBody, SignedInOnly},
     text,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{
+    ToSchema,
+    openapi::{Object, Type},
+};
 use uuid::Uuid;
 
 /// How long the avatar link in `GET /users/me` works.
@@ -110,10 +113,10 @@ pub async fn get_me(State(state): State<AppState>, user: AuthUser) -> Result<Jso
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, example = "Ann")]
+    #[schema(schema_with = name_schema)]
     first_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, example = "Lee-Smith")]
+    #[schema(schema_with = name_schema)]
     last_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Gender>)]
@@ -122,29 +125,38 @@ pub struct ProfilePatch {
     #[schema(value_type = Option<NaiveDate>)]
     date_of_birth: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = info_schema)]
     info: Option<Option<String>>,
+}
+
+/// A first or last name ([`text::person_name`]), or null to clear it.
+fn name_schema() -> Object {
+    openapi::or_null(
+        openapi::text(1, MAX_NAME_CHARS, text::PERSON_NAME),
+        Type::String,
+    )
+    .description(Some(
+        "Letters, spaces and hyphens, with at least one letter; spaces around it are trimmed.",
+    ))
+    .examples(["Lee-Smith"])
+    .build()
+}
+
+/// Free text over lines, or null to clear it.
+fn info_schema() -> Object {
+    openapi::or_null(
+        openapi::text(0, MAX_INFO_CHARS, text::MULTILINE),
+        Type::String,
+    )
+    .build()
 }
 
 fn check_name(field: &str, value: &mut Option<Option<String>>, errors: &mut Vec<FieldError>) {
     let Some(Some(name)) = value else { return };
-    let trimmed = name.trim().to_owned();
-    if trimmed.is_empty() || trimmed.chars().count() > MAX_NAME_CHARS {
-        errors.push(FieldError::new(
-            field,
-            format!("must be 1 to {MAX_NAME_CHARS} characters"),
-        ));
-    } else if !trimmed
-        .chars()
-        .all(|c| c.is_alphabetic() || c == ' ' || c == '-')
-        || !trimmed.chars().any(char::is_alphabetic)
-    {
-        errors.push(FieldError::new(
-            field,
-            "may contain only letters, spaces and hyphens",
-        ));
+    match text::person_name(name, MAX_NAME_CHARS) {
+        Ok(trimmed) => *name = trimmed,
+        Err(message) => errors.push(FieldError::new(field, message)),
     }
-    *name = trimmed;
 }
 
 /// What is wrong with `born` as a birth date on `today`, if anything. The earliest date is
@@ -195,7 +207,6 @@ impl ProfilePatch {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated account", body = Me),
-        (status = 422, description = "Invalid fields, each named", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
         JsonBody,
     )

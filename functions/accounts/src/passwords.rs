@@ -8,7 +8,7 @@ use cinema_shared::{
     client::ClientAddress,
     email::{Email, EmailMessage},
     extract::{ApiJson, normalized_email},
-    openapi::{JsonBody, NotJson, ProblemSchema, SignedInOnly},
+    openapi::{self, JsonBody, NotJson, ProblemSchema, SignedInOnly},
     outbox, password, rate_limit,
 };
 use serde::{Deserialize, Serialize};
@@ -50,8 +50,10 @@ pub async fn forgot(
 #[derive(Deserialize, ToSchema)]
 pub struct ResetRequest {
     #[serde(deserialize_with = "normalized_email")]
+    #[schema(schema_with = openapi::email)]
     email: String,
     token: String,
+    #[schema(schema_with = openapi::new_password)]
     new_password: String,
 }
 
@@ -62,7 +64,6 @@ pub struct ResetRequest {
     responses(
         (status = 200, description = "Password reset; all sessions revoked", body = Done),
         (status = 400, description = "Malformed JSON, or token wrong, expired or used", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 422, description = "Weak password (each rule named)", body = ProblemSchema, content_type = "application/problem+json"),
         NotJson,
     )
 )]
@@ -90,6 +91,7 @@ pub async fn reset(
 #[derive(Deserialize, ToSchema)]
 pub struct ChangeRequest {
     old_password: String,
+    #[schema(schema_with = openapi::new_password)]
     new_password: String,
 }
 
@@ -101,7 +103,6 @@ pub struct ChangeRequest {
     responses(
         (status = 200, description = "Password changed; other sessions revoked", body = Done),
         (status = 400, description = "Malformed JSON, or wrong old password", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 422, description = "Weak password (each rule named)", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, description = "Too many password attempts; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
         NotJson,

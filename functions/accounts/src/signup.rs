@@ -7,12 +7,15 @@ use cinema_shared::{
     email::{Email, EmailMessage},
     error::{ResultExt, check_fields, garde_errors},
     extract::{ApiJson, normalized_email},
-    openapi::{JsonBody, NotJson, ProblemSchema},
+    openapi::{self, JsonBody, NotJson, ProblemSchema},
     outbox, password,
 };
 use garde::Validate;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{
+    ToSchema,
+    openapi::{KnownFormat, Object, SchemaFormat},
+};
 use uuid::Uuid;
 
 use crate::one_time_tokens::{self, Purpose};
@@ -21,11 +24,19 @@ use crate::one_time_tokens::{self, Purpose};
 pub struct RegisterRequest {
     #[serde(deserialize_with = "normalized_email")]
     #[garde(email, length(max = 254))]
-    #[schema(example = "ann@example.com")]
+    #[schema(schema_with = new_email)]
     email: String,
     #[garde(skip)]
-    #[schema(example = "Str0ng-Passw0rd!")]
+    #[schema(schema_with = openapi::new_password)]
     password: String,
+}
+
+/// The address of a new account: an email address (checked as such) besides what every email
+/// field takes.
+fn new_email() -> Object {
+    let mut schema = openapi::email();
+    schema.format = Some(SchemaFormat::KnownFormat(KnownFormat::Email));
+    schema
 }
 
 /// An account as its owner sees it right after sign-up or activation.
@@ -43,7 +54,6 @@ pub struct Account {
     responses(
         (status = 201, description = "Account created; activation email queued", body = Account),
         (status = 409, description = "Email already registered", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid email or weak password (each rule named)", body = ProblemSchema, content_type = "application/problem+json"),
         JsonBody,
     )
 )]
@@ -87,6 +97,7 @@ pub async fn register(
 #[derive(Deserialize, ToSchema)]
 pub struct ActivateRequest {
     #[serde(deserialize_with = "normalized_email")]
+    #[schema(schema_with = openapi::email)]
     email: String,
     token: String,
 }
@@ -132,6 +143,7 @@ pub async fn activate(
 #[derive(Deserialize, ToSchema)]
 pub struct EmailOnlyRequest {
     #[serde(deserialize_with = "normalized_email")]
+    #[schema(schema_with = openapi::email)]
     pub email: String,
 }
 

@@ -8,6 +8,8 @@ pub mod taxonomy;
 
 /// The movie listing, shared with the other groups that list movies (favorites, purchases).
 pub use cinema_listing as listing;
+/// Amounts as the catalog takes them; the listing's price filters read them the same way.
+pub use cinema_listing::decimal;
 
 use axum::Router;
 use cinema_shared::{AppState, openapi};

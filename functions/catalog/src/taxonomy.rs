@@ -9,13 +9,13 @@ use cinema_shared::{
     db::Reads,
     error::{FieldError, ResultExt},
     extract::{ApiJson, ApiPath, ApiQuery},
-    openapi::{JsonBody, ModeratorsOnly, ProblemSchema},
+    openapi::{self, JsonBody, ModeratorsOnly, ProblemSchema},
     pagination::{DEFAULT_PER_PAGE, Page, PageRequest},
     text,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToSchema, openapi::Object};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::listing::{self, MovieFilters, MoviePage, Scope};
@@ -104,13 +104,24 @@ pub struct TaxonPage {
     pub pages: i64,
 }
 
-/// `{name}`: 1 to 100 characters after trimming, unique regardless of case.
+/// `{name}`: one line of 1 to 100 characters, not blank (trimmed), unique regardless of case.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaxonInput {
-    #[schema(example = "Film-Noir")]
+    #[schema(schema_with = name_schema)]
     pub name: String,
 }
+
+fn name_schema() -> Object {
+    openapi::text(1, MAX_NAME_CHARS, text::ONE_LINE_NOT_BLANK)
+        .examples(["Film-Noir"])
+        .build()
+}
+
+cinema_shared::param_schema!(
+    /// A name filter: one line of at most [`MAX_NAME_CHARS`] characters.
+    NameFilter = openapi::text(0, MAX_NAME_CHARS, text::ONE_LINE).build()
+);
 
 /// Paging and an optional name filter.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -118,28 +129,20 @@ pub struct TaxonInput {
 #[into_params(parameter_in = Query)]
 pub struct TaxonListParams {
     /// Only names containing this text (case-insensitive).
+    #[param(value_type = Option<NameFilter>, inline)]
     pub name: Option<String>,
     /// Page number, from 1.
+    #[param(minimum = 1, default = 1)]
     pub page: Option<i64>,
     /// Items per page, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<i64>,
 }
 
 pub const MAX_NAME_CHARS: usize = 100;
 
 fn clean_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    let length = name.chars().count();
-    if length == 0 || length > MAX_NAME_CHARS {
-        return Err(ApiError::invalid(
-            "name",
-            format!("must be 1 to {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    if !text::is_one_line(name) {
-        return Err(ApiError::invalid("name", text::NO_CONTROL_CHARACTERS));
-    }
-    Ok(name.to_owned())
+    text::one_line_text(name, MAX_NAME_CHARS).map_err(|message| ApiError::invalid("name", message))
 }
 
 /// `text` for a LIKE pattern, its wildcards escaped.
@@ -325,7 +328,6 @@ macro_rules! taxonomy_routes {
                 responses(
                     (status = 201, description = "Created", body = Taxon),
                     (status = 409, description = "The name is taken", body = ProblemSchema, content_type = "application/problem+json"),
-                    (status = 422, description = "The name is blank or too long", body = ProblemSchema, content_type = "application/problem+json"),
                     ModeratorsOnly,
                     JsonBody,
                 )
@@ -352,7 +354,6 @@ macro_rules! taxonomy_routes {
                     (status = 200, description = "Renamed", body = Taxon),
                     (status = 404, description = "No such id", body = ProblemSchema, content_type = "application/problem+json"),
                     (status = 409, description = "The name is taken", body = ProblemSchema, content_type = "application/problem+json"),
-                    (status = 422, description = "The name is blank or too long", body = ProblemSchema, content_type = "application/problem+json"),
                     ModeratorsOnly,
                     JsonBody,
                 )

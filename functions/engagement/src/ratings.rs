@@ -44,7 +44,6 @@ pub struct RatingState {
     responses(
         (status = 200, description = "The rating and the movie's new average", body = RatingState),
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 422, description = "`score` is not an integer from 1 to 10", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
         JsonBody,
     )

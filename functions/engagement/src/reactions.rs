@@ -55,7 +55,6 @@ pub struct ReactionState {
     responses(
         (status = 200, description = "The reaction and the movie's new counts", body = ReactionState),
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 422, description = "`value` is not like or dislike", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
         JsonBody,
     )

@@ -105,23 +105,27 @@ async fn the_openapi_document_describes_the_routes(db: PgPool) {
         }
     }
 
-    // Every route that reads a JSON body documents what a broken or non-JSON body gets.
+    // Every route that reads a JSON body documents what a broken, oversized or non-JSON body
+    // gets, and a body whose fields do not fit: that 422 in one wording, from one place.
     let mut with_bodies = 0;
+    let mut field_problems = std::collections::BTreeSet::new();
     for (path, operations) in doc["paths"].as_object().unwrap() {
         for (method, operation) in operations.as_object().unwrap() {
             if operation.get("requestBody").is_none() {
                 continue;
             }
             with_bodies += 1;
-            for status in ["400", "415"] {
+            for status in ["400", "413", "415", "422"] {
                 assert_eq!(
                     problem_of(path, method, status),
                     problem_ref,
                     "{method} {path} {status}"
                 );
             }
+            field_problems.insert(operation["responses"]["422"]["description"].to_string());
         }
     }
+    assert_eq!(field_problems.len(), 1, "{field_problems:?}");
     assert!(with_bodies >= 15, "{with_bodies} routes with a body");
 
     let page = app

@@ -15,6 +15,7 @@ mod catalog_movies;
 mod catalog_search;
 mod catalog_taxonomy;
 mod commerce_orders;
+mod contract;
 mod docs;
 mod email_outbox;
 mod engagement_comments;

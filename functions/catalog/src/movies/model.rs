@@ -5,14 +5,20 @@ use cinema_shared::{
     ApiError,
     error::FieldError,
     extract::{not_null, nullable},
-    text,
+    openapi, text,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{
+    IntoParams, ToSchema,
+    openapi::{Object, Type},
+};
 use uuid::Uuid;
 
-use crate::listing::Named;
+use crate::{
+    decimal::{self, GROSS_DIGITS, PRICE_DIGITS},
+    listing::Named,
+};
 
 /// A movie with everything about it. With a bearer token it also carries the caller's own
 /// reaction, rating, favorite, cart and purchase state.
@@ -72,33 +78,38 @@ pub struct ViewerState {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMovie {
-    #[schema(example = "The Third Man")]
+    #[schema(schema_with = name_schema)]
     pub name: String,
-    #[schema(example = 1949)]
+    #[schema(minimum = 1888, maximum = 2100, example = 1949)]
     pub year: i32,
-    /// Minutes, 1-1000.
-    #[schema(example = 104)]
+    /// Minutes.
+    #[schema(minimum = 1, maximum = 1000, example = 104)]
     pub time: i32,
-    /// 0-10, one decimal place.
-    #[schema(example = 8.1)]
+    /// At most one decimal place.
+    #[schema(minimum = 0, maximum = 10, multiple_of = 0.1, example = 8.1)]
     pub imdb: f64,
-    #[schema(example = 175000)]
+    #[schema(minimum = 0, maximum = 2147483647, example = 175000)]
     pub votes: i64,
-    /// 0-100.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub meta_score: Option<i32>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "449660.00")]
-    pub gross: Option<Decimal>,
+    #[schema(schema_with = gross_schema)]
+    pub gross: Option<String>,
+    #[schema(schema_with = description_schema)]
     pub description: String,
-    #[schema(value_type = String, example = "7.99")]
-    pub price: Decimal,
+    #[schema(schema_with = price_schema)]
+    pub price: String,
+    #[schema(minimum = 1)]
     pub certification_id: i64,
     #[serde(default)]
+    #[schema(schema_with = openapi::ids)]
     pub genre_ids: Vec<i64>,
     #[serde(default)]
+    #[schema(schema_with = openapi::ids)]
     pub director_ids: Vec<i64>,
     #[serde(default)]
+    #[schema(schema_with = openapi::ids)]
     pub star_ids: Vec<i64>,
     /// Whether it can be bought now; default true.
     #[serde(default)]
@@ -111,47 +122,76 @@ pub struct NewMovie {
 #[serde(deny_unknown_fields)]
 pub struct MoviePatch {
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = name_schema)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, minimum = 1888, maximum = 2100)]
     pub year: Option<i32>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, minimum = 1, maximum = 1000)]
     pub time: Option<i32>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, minimum = 0, maximum = 10, multiple_of = 0.1)]
     pub imdb: Option<f64>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, minimum = 0, maximum = 2147483647)]
     pub votes: Option<i64>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 0, maximum = 100)]
     pub meta_score: Option<Option<i32>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub gross: Option<Option<Decimal>>,
+    #[schema(schema_with = gross_schema)]
+    pub gross: Option<Option<String>>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = description_schema)]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(value_type = Option<String>, nullable = false)]
-    pub price: Option<Decimal>,
+    #[schema(schema_with = price_schema)]
+    pub price: Option<String>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, minimum = 1)]
     pub certification_id: Option<i64>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = openapi::ids)]
     pub genre_ids: Option<Vec<i64>>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = openapi::ids)]
     pub director_ids: Option<Vec<i64>>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = openapi::ids)]
     pub star_ids: Option<Vec<i64>>,
     #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]
     pub is_available: Option<bool>,
+}
+
+const MAX_NAME_CHARS: usize = 255;
+const MAX_DESCRIPTION_CHARS: usize = 10_000;
+
+fn name_schema() -> Object {
+    openapi::text(1, MAX_NAME_CHARS, text::ONE_LINE_NOT_BLANK)
+        .description(Some("One line, not blank; trimmed."))
+        .examples(["The Third Man"])
+        .build()
+}
+
+fn description_schema() -> Object {
+    openapi::text(1, MAX_DESCRIPTION_CHARS, text::MULTILINE_NOT_BLANK)
+        .description(Some("Not blank; trimmed."))
+        .build()
+}
+
+fn price_schema() -> Object {
+    decimal::money_schema(PRICE_DIGITS, "7.99").build()
+}
+
+/// Box-office gross, or null.
+fn gross_schema() -> Object {
+    openapi::or_null(
+        decimal::money_schema(GROSS_DIGITS, "449660.00"),
+        Type::String,
+    )
+    .build()
 }
 
 /// `?force=true` takes the movie out of every cart first.
@@ -207,20 +247,30 @@ pub struct Changes {
     pub is_available: Option<bool>,
 }
 
-fn money(field: &str, value: Decimal, max: Decimal, errors: &mut Vec<FieldError>) -> Decimal {
-    if value.is_sign_negative() {
-        errors.push(FieldError::new(field, "must not be negative"));
-    } else if value.normalize().scale() > 2 {
-        errors.push(FieldError::new(
-            field,
-            "must have at most two decimal places",
-        ));
-    } else if value > max {
-        errors.push(FieldError::new(field, format!("must be at most {max}")));
+/// `text` as money with at most `digits` digits before the point, two after it, and at most
+/// `max`; a field error otherwise (and zero in its place).
+fn money(
+    field: &str,
+    text: &str,
+    digits: usize,
+    max: Decimal,
+    errors: &mut Vec<FieldError>,
+) -> Decimal {
+    match decimal::money(text, digits) {
+        Ok(value) if value <= max => {
+            let mut value = value;
+            value.rescale(2);
+            value
+        }
+        Ok(_) => {
+            errors.push(FieldError::new(field, format!("must be at most {max}")));
+            Decimal::ZERO
+        }
+        Err(message) => {
+            errors.push(FieldError::new(field, message));
+            Decimal::ZERO
+        }
     }
-    let mut value = value.round_dp(2);
-    value.rescale(2);
-    value
 }
 
 fn ids(field: &str, ids: Vec<i64>, errors: &mut Vec<FieldError>) -> Vec<i64> {
@@ -237,24 +287,24 @@ impl MoviePatch {
     /// Checks every present field, naming each broken one.
     pub fn validate(self) -> Result<Changes, ApiError> {
         let mut errors = Vec::new();
-        let mut checked_text =
-            |field: &str, value: Option<String>, max: usize, allowed: fn(&str) -> bool| {
-                value.map(|value| {
-                    let trimmed = value.trim().to_owned();
-                    let length = trimmed.chars().count();
-                    if length == 0 || length > max {
-                        errors.push(FieldError::new(
-                            field,
-                            format!("must be 1 to {max} characters"),
-                        ));
-                    } else if !allowed(&trimmed) {
-                        errors.push(FieldError::new(field, text::NO_CONTROL_CHARACTERS));
-                    }
-                    trimmed
+        let mut checked_text = |field: &str,
+                                value: Option<String>,
+                                check: fn(&str, usize) -> Result<String, String>,
+                                max: usize| {
+            value.map(|value| {
+                check(&value, max).unwrap_or_else(|message| {
+                    errors.push(FieldError::new(field, message));
+                    value
                 })
-            };
-        let name = checked_text("name", self.name, 255, text::is_one_line);
-        let description = checked_text("description", self.description, 10_000, text::is_multiline);
+            })
+        };
+        let name = checked_text("name", self.name, text::one_line_text, MAX_NAME_CHARS);
+        let description = checked_text(
+            "description",
+            self.description,
+            text::multiline_text,
+            MAX_DESCRIPTION_CHARS,
+        );
         if self.year.is_some_and(|year| !(1888..=2100).contains(&year)) {
             errors.push(FieldError::new("year", "must be between 1888 and 2100"));
         }
@@ -264,16 +314,28 @@ impl MoviePatch {
                 "must be between 1 and 1000 minutes",
             ));
         }
+        // One decimal place as the number was written (its shortest form), which is how JSON
+        // Schema's `multipleOf: 0.1` reads it too: 7.3 is, 0.30000000000000004 is not.
         let imdb = self.imdb.map(|imdb| {
-            let tenths = imdb * 10.0;
-            if !(0.0..=10.0).contains(&imdb) || (tenths - tenths.round()).abs() > 1e-6 {
-                errors.push(FieldError::new(
-                    "imdb",
-                    "must be between 0 and 10 with at most one decimal place",
-                ));
-                Decimal::ZERO
-            } else {
-                Decimal::new(tenths.round() as i64, 1)
+            match imdb
+                .to_string()
+                .parse::<Decimal>()
+                .ok()
+                .map(|value| value.normalize())
+                .filter(|value| {
+                    value.scale() <= 1 && (Decimal::ZERO..=Decimal::TEN).contains(value)
+                }) {
+                Some(mut value) => {
+                    value.rescale(1);
+                    value
+                }
+                None => {
+                    errors.push(FieldError::new(
+                        "imdb",
+                        "must be between 0 and 10 with at most one decimal place",
+                    ));
+                    Decimal::ZERO
+                }
             }
         });
         let votes = self.votes.map(|votes| {
@@ -294,10 +356,10 @@ impl MoviePatch {
         }
         let gross = self
             .gross
-            .map(|gross| gross.map(|g| money("gross", g, MAX_GROSS, &mut errors)));
+            .map(|gross| gross.map(|g| money("gross", &g, GROSS_DIGITS, MAX_GROSS, &mut errors)));
         let price = self
             .price
-            .map(|p| money("price", p, MAX_PRICE, &mut errors));
+            .map(|p| money("price", &p, PRICE_DIGITS, MAX_PRICE, &mut errors));
         if self.certification_id.is_some_and(|id| id < 1) {
             errors.push(FieldError::new(
                 "certification_id",
@@ -346,13 +408,13 @@ mod tests {
     #[test]
     fn money_has_two_places_at_most() {
         let ok = MoviePatch {
-            price: Some("9.9".parse().unwrap()),
+            price: Some("9.9".into()),
             ..Default::default()
         };
         assert_eq!(ok.validate().unwrap().price.unwrap().to_string(), "9.90");
         let bad = MoviePatch {
-            price: Some("9.999".parse().unwrap()),
-            gross: Some(Some("-1".parse().unwrap())),
+            price: Some("9.999".into()),
+            gross: Some(Some("-1".into())),
             ..Default::default()
         };
         assert_eq!(fields(bad), ["gross", "price"]);
@@ -371,7 +433,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(good.validate().unwrap().imdb.unwrap().to_string(), "7.3");
-        for bad in [10.5, -1.0, 7.25] {
+        for bad in [10.5, -1.0, 7.25, 0.1 + 0.2, 1e-7] {
             let patch = MoviePatch {
                 imdb: Some(bad),
                 ..Default::default()

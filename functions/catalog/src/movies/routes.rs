@@ -69,7 +69,6 @@ pub async fn get_movie(
     responses(
         (status = 201, description = "Created", body = MovieDetail),
         (status = 409, description = "A movie with this name, year and time exists", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid field or a related id that does not exist", body = ProblemSchema, content_type = "application/problem+json"),
         ModeratorsOnly,
         JsonBody,
     )
@@ -96,7 +95,6 @@ pub async fn create_movie(
         (status = 200, description = "The changed movie", body = MovieDetail),
         (status = 404, description = "No such movie", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "Another movie has this name, year and time", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid field or a related id that does not exist", body = ProblemSchema, content_type = "application/problem+json"),
         ModeratorsOnly,
         JsonBody,
     )

@@ -83,7 +83,7 @@ pub struct AdminOrderFilter {
     /// The buyer.
     user_id: Option<Uuid>,
     /// Part of the buyer's email, any case.
-    #[param(max_length = 254)]
+    #[param(value_type = Option<cinema_shared::openapi::EmailText>, inline)]
     email: Option<String>,
     #[param(inline)]
     status: Option<OrderStatus>,
