@@ -60,10 +60,12 @@ run_case "Cart of 20 movies" "$BASE/cart" "-H 'authorization: Bearer $BUYER'" ""
     "SELECT ci.movie_id, order_exclusion(ci.user_id, ci.movie_id, m.is_available) FROM cart_items ci JOIN movies m ON m.id = ci.movie_id WHERE ci.user_id = '$BUYER_ID' ORDER BY ci.added_at, ci.movie_id"
 run_case "Orders, first page" "$BASE/orders" "-H 'authorization: Bearer $BUYER'" "" "" 15 \
     "SELECT id FROM orders WHERE user_id = '$BUYER_ID' ORDER BY created_at DESC, id DESC LIMIT 20"
+run_case "Purchases (505 owned), first page" "$BASE/users/me/purchases" "-H 'authorization: Bearer $BUYER'" "" "" 15 \
+    "SELECT p.movie_id FROM purchases p JOIN movies m ON m.id = p.movie_id WHERE p.user_id = '$BUYER_ID' ORDER BY m.created_at DESC, m.id DESC LIMIT 20"
 run_case "Order a 10-movie cart" "$BASE/orders" "-s $WORK/order.lua" \
     "-- $TOKENS $((HOLDERS - 4000)) 2" "-- $TOKENS 2 2" 30 \
     "SELECT 1 FROM order_items WHERE user_id = '$BUYER_ID' AND active"
 
 write_report "Commerce benchmark" "Data: $COUNTS (\`cinema generate-commerce\` over a
-10,000-movie catalog). The cart and order list are buyer-1's (20 movies in the cart, 505 owned);
+10,000-movie catalog). The cart, order list and purchases are buyer-1's (20 movies in the cart, 505 owned);
 each order is a different buyer's 10-movie cart."

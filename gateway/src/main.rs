@@ -32,7 +32,7 @@ async fn main() -> anyhow::Result<()> {
         pool,
         state.mail.clone(),
         gateway.janitor_interval,
-        gateway.pending_order_lifetime,
+        gateway.stale_orders.clone(),
         shutdown_rx,
     ));
 

@@ -14,7 +14,7 @@ pub async fn run_janitor_every(
     db: PgPool,
     mail: EmailQueue,
     interval: Duration,
-    pending_order_lifetime: Duration,
+    stale_orders: cinema_janitor::StaleOrders,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut janitor = tokio::time::interval(interval);
@@ -22,7 +22,7 @@ pub async fn run_janitor_every(
     loop {
         tokio::select! {
             _ = janitor.tick() => {
-                if let Err(err) = cinema_janitor::run_all(&db, &mail, pending_order_lifetime).await {
+                if let Err(err) = cinema_janitor::run_all(&db, &mail, &stale_orders).await {
                     tracing::warn!(error = ?err, "janitor run failed");
                 }
             }

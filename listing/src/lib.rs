@@ -107,14 +107,15 @@ struct Listed {
 }
 
 /// Lists the movies of `scope` that pass `filters`: validates, runs one statement, answers a
-/// page or a 422 naming the bad parameter.
+/// page or a 422 naming the bad parameter. Prices are in `currency`, the configured one.
 pub async fn list(
     reads: &Reads,
     scope: Scope,
     filters: &MovieFilters,
+    currency: &str,
 ) -> Result<MoviePage, ApiError> {
     filters.validate()?;
-    let statement = build(scope, filters);
+    let statement = build(scope, filters, currency);
     let prepare = repeats::seen_before(&statement.sql);
     let Json(listed) = reads
         .fetch_optional(statement.query_scalar::<Json<Listed>>().persistent(prepare))

@@ -295,7 +295,7 @@ fn browse_paging(
 }
 
 /// The statement that lists `scope` under `filters` (already validated).
-pub fn build(scope: Scope, filters: &MovieFilters) -> Statement {
+pub fn build(scope: Scope, filters: &MovieFilters, currency: &str) -> Statement {
     let mut st = Statement::default();
     let filtering = Filtering::new(&mut st, scope, filters);
     let search = filters
@@ -316,14 +316,15 @@ pub fn build(scope: Scope, filters: &MovieFilters) -> Statement {
         }
     };
     let unknown = filtering.unknown_ids();
+    let item = item_json(&st.arg(Arg::Text(currency.to_owned())));
     let item = match scope {
         // A library also says when each movie became the user's.
         Scope::PurchasesOf(user) => format!(
-            "(({ITEM})::jsonb || jsonb_build_object('purchased_at', (SELECT o.purchased_at \
+            "(({item})::jsonb || jsonb_build_object('purchased_at', (SELECT o.purchased_at \
              FROM purchases o WHERE o.movie_id = m.id AND o.user_id = {})))",
             st.arg(Arg::Uuid(user))
         ),
-        _ => ITEM.to_owned(),
+        _ => item,
     };
     st.sql = format!(
         "WITH {with} \
@@ -338,16 +339,22 @@ pub fn build(scope: Scope, filters: &MovieFilters) -> Statement {
     st
 }
 
-/// One list item as JSON, over the movie `m` and its certification `c`.
-const ITEM: &str = "json_build_object(\
+/// One list item as JSON, over the movie `m` and its certification `c`, priced in `currency`
+/// (an SQL expression).
+fn item_json(currency: &str) -> String {
+    format!(
+        "json_build_object(\
     'id', m.id, 'name', m.name, 'year', m.year, 'time', m.time, 'imdb', m.imdb, \
-    'votes', m.votes, 'price', m.price::text, 'currency', 'USD', 'is_available', m.is_available, \
+    'votes', m.votes, 'price', m.price::text, 'currency', {currency}, \
+    'is_available', m.is_available, \
     'certification', json_build_object('id', c.id, 'name', c.name), \
     'genres', coalesce((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) \
         ORDER BY g.name, g.id) FROM movie_genres mg JOIN genres g ON g.id = mg.genre_id \
         WHERE mg.movie_id = m.id), '[]'::json), \
     'average_rating', m.average_rating, 'ratings_count', m.ratings_count, \
-    'likes', m.likes, 'dislikes', m.dislikes, 'created_at', m.created_at)";
+    'likes', m.likes, 'dislikes', m.dislikes, 'created_at', m.created_at)"
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -357,7 +364,7 @@ mod tests {
 
     #[test]
     fn the_unfiltered_catalog_counts_from_the_counter() {
-        let statement = build(Scope::All, &MovieFilters::default());
+        let statement = build(Scope::All, &MovieFilters::default(), "USD");
         assert!(statement.sql.contains("catalog_counters"));
         assert!(
             statement
@@ -373,7 +380,7 @@ mod tests {
             year_max: Some(1999),
             ..Default::default()
         };
-        let statement = build(Scope::All, &filters);
+        let statement = build(Scope::All, &filters, "USD");
         assert!(statement.sql.contains(
             "FROM movie_year_counts WHERE year >= (1990)::bigint AND year <= (1999)::bigint"
         ));
@@ -382,7 +389,7 @@ mod tests {
             ..filters
         };
         assert!(
-            !build(Scope::All, &with_genre)
+            !build(Scope::All, &with_genre, "USD")
                 .sql
                 .contains("movie_year_counts")
         );
@@ -397,7 +404,7 @@ mod tests {
             ..Default::default()
         };
         let anchored = |filters: MovieFilters| {
-            build(Scope::All, &filters)
+            build(Scope::All, &filters, "USD")
                 .sql
                 .contains("FROM catalog_anchors")
         };
@@ -416,7 +423,7 @@ mod tests {
             sort: Some("price".parse().unwrap()),
             ..Default::default()
         };
-        let statement = build(Scope::Star(7), &filters);
+        let statement = build(Scope::Star(7), &filters, "USD");
         assert!(statement.args.is_empty());
         assert!(
             statement
@@ -436,7 +443,7 @@ mod tests {
             ..Default::default()
         };
         let user = Uuid::nil();
-        let statement = build(Scope::FavoritesOf(user), &filters);
+        let statement = build(Scope::FavoritesOf(user), &filters, "USD");
         assert_eq!(statement.args, [Arg::Uuid(user)]);
         assert!(statement.sql.contains("f.user_id = $1"));
         assert!(statement.sql.contains(r"E'it''s \\'"));

@@ -79,6 +79,52 @@ pub struct Config {
     pub comment_limit: RateLimit,
     /// `CURRENCY` (USD): the one currency prices, carts and orders are in (ISO 4217 code).
     pub currency: String,
+    /// `STREAM_URL_TTL_SECS` (1 h): how long a streaming link works.
+    pub stream_url_ttl: Duration,
+    /// Stripe, when `STRIPE_SECRET_KEY` is set: only the commerce function (and the janitor)
+    /// are given Stripe's secrets.
+    pub stripe: Option<StripeConfig>,
+}
+
+/// How to reach Stripe (or the local stand-in) and check its webhooks.
+#[derive(Debug, Clone)]
+pub struct StripeConfig {
+    /// `STRIPE_SECRET_KEY` (`sk_...`).
+    pub secret_key: SecretString,
+    /// `STRIPE_WEBHOOK_SECRET` (`whsec_...`): the webhook endpoint's signing secret.
+    pub webhook_secret: SecretString,
+    /// `STRIPE_API_BASE`: Stripe's own API unless set (the local stand-in, locally).
+    pub api_base: Option<String>,
+    /// `STRIPE_TIMEOUT_SECS` (10): the longest one call to Stripe may take.
+    pub timeout: Duration,
+    /// `CHECKOUT_SESSION_LIFETIME_SECS` (24 h, Stripe's default; Stripe takes 30 min to 24 h).
+    pub session_lifetime: Duration,
+}
+
+/// Stripe's bounds on a Checkout Session's lifetime.
+const SESSION_LIFETIME_SECS: std::ops::RangeInclusive<u64> = 30 * 60..=24 * 3600;
+
+impl StripeConfig {
+    /// The settings, or none when `STRIPE_SECRET_KEY` is unset.
+    pub fn read(env: &Env<'_>) -> Result<Option<Self>, ConfigError> {
+        let Some(secret_key) = env.optional("STRIPE_SECRET_KEY") else {
+            return Ok(None);
+        };
+        let lifetime = env.parsed_or("CHECKOUT_SESSION_LIFETIME_SECS", 24 * 3600)?;
+        if !SESSION_LIFETIME_SECS.contains(&lifetime) {
+            return Err(ConfigError::Malformed {
+                name: "CHECKOUT_SESSION_LIFETIME_SECS",
+                reason: "Stripe takes 1800 to 86400 seconds".into(),
+            });
+        }
+        Ok(Some(Self {
+            secret_key: SecretString::from(secret_key),
+            webhook_secret: SecretString::from(env.required("STRIPE_WEBHOOK_SECRET")?),
+            api_base: env.optional("STRIPE_API_BASE"),
+            timeout: Duration::from_secs(env.parsed_or("STRIPE_TIMEOUT_SECS", 10)?),
+            session_lifetime: Duration::from_secs(lifetime),
+        }))
+    }
 }
 
 /// At most `limit` hits every `window`.
@@ -193,6 +239,8 @@ impl Config {
                 limit: env.parsed_or("COMMENT_LIMIT_PER_WINDOW", 10)?,
                 window: Duration::from_secs(env.parsed_or("COMMENT_LIMIT_WINDOW_SECS", 60)?),
             },
+            stream_url_ttl: Duration::from_secs(env.parsed_or("STREAM_URL_TTL_SECS", 3600)?),
+            stripe: StripeConfig::read(&env)?,
         })
     }
 }

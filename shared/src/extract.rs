@@ -49,6 +49,30 @@ where
     }
 }
 
+/// An optional body: a request with no body and no content type is `None`; anything else is
+/// read as [`ApiJson`] reads it.
+impl<T, S> axum::extract::OptionalFromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let no_content_type = req.headers().get(header::CONTENT_TYPE).is_none();
+        let empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_none_or(|length| length.as_bytes() == b"0");
+        if no_content_type && empty {
+            return Ok(None);
+        }
+        <Self as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
 fn has_json_content_type(req: &Request) -> bool {
     let Some(value) = req
         .headers()

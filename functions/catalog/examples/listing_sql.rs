@@ -31,12 +31,17 @@ async fn main() {
             filters
                 .validate()
                 .unwrap_or_else(|err| panic!("bad query: {err:?}"));
-            println!("{};", listing::build(Scope::All, &filters).with_literals());
+            println!(
+                "{};",
+                listing::build(Scope::All, &filters, "USD").with_literals()
+            );
         }
         ["detail", id] => {
             let id: uuid::Uuid = id.parse().expect("a movie id");
             // The anonymous detail, as the benchmark requests it.
-            let sql = cinema_catalog::movies::store::DETAIL.replace("$1", &format!("'{id}'::uuid"));
+            let sql = cinema_catalog::movies::store::DETAIL
+                .replace("$1", &format!("'{id}'::uuid"))
+                .replace("$2", "'USD'");
             println!("{sql};");
         }
         _ => {

@@ -1,14 +1,18 @@
 //! Cart, orders, Stripe checkout and webhooks, purchases and streaming.
 //!
-//! Here so far: the cart, orders (made, listed, canceled) for their owners and for moderators,
-//! and the owner's library of purchased movies. A user never holds one movie in two live orders: a unique index guarantees it.
+//! A user never holds one movie in two live orders (a unique index guarantees it), and only a
+//! signature-verified Stripe webhook marks an order paid or refunded.
 
+mod admin_filter;
 mod cart;
 mod exclusion;
+mod media;
 mod orders;
+mod payments;
 mod purchases;
+mod sales;
 
-use axum::Router;
+use axum::{Extension, Router};
 use cinema_shared::{AppState, openapi};
 use utoipa::openapi::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -28,11 +32,20 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::cancel::cancel_order))
         .routes(routes!(orders::read::admin_orders))
         .routes(routes!(purchases::list_purchases))
+        .routes(routes!(payments::checkout::checkout))
+        .routes(routes!(payments::refund::refund_order))
+        .routes(routes!(payments::webhook::receive_event))
+        .routes(routes!(payments::history::list_payments))
+        .routes(routes!(payments::history::admin_payments))
+        .routes(routes!(media::start_media_upload))
+        .routes(routes!(media::stream))
+        .routes(routes!(sales::sales))
 }
 
 /// The group's routes, ready to serve.
 pub fn router(state: AppState) -> Router {
-    openapi::into_router(api(), state)
+    let payments = payments::Payments::new(state.config.stripe.as_ref());
+    openapi::into_router(api(), state).layer(Extension(payments))
 }
 
 /// The group's part of the API description.

@@ -27,7 +27,12 @@ pub async fn list_purchases(
     user: AuthUser,
     filters: MovieFilters,
 ) -> ApiResult<Json<MoviePage>> {
-    listing::list(&state.reads, Scope::PurchasesOf(user.id), &filters)
-        .await
-        .map(Json)
+    listing::list(
+        &state.reads,
+        Scope::PurchasesOf(user.id),
+        &filters,
+        &state.config.currency,
+    )
+    .await
+    .map(Json)
 }

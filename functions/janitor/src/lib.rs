@@ -9,9 +9,15 @@ mod anchors;
 
 use std::{collections::BTreeMap, time::Duration};
 
-use cinema_shared::{email::EmailQueue, outbox};
+use cinema_payments::Stripe;
+use cinema_shared::{
+    config::{Env, StripeConfig},
+    email::EmailQueue,
+    outbox,
+};
 use serde::Serialize;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 pub const DEFAULT_BATCH_SIZE: i64 = 1000;
 
@@ -68,43 +74,74 @@ pub struct JanitorReport {
     pub emails_relayed: u64,
 }
 
-/// Everything the hourly schedule asks for: the purges and anchors of [`run`], the pending
-/// orders older than `pending_order_lifetime`, then the stale outbox.
+/// How the janitor ends pending orders nobody paid: after `lifetime`, expiring their Stripe
+/// Checkout Sessions too when it can reach Stripe, so a canceled order cannot be paid.
+#[derive(Clone)]
+pub struct StaleOrders {
+    pub lifetime: Duration,
+    pub stripe: Option<Stripe>,
+}
+
+impl StaleOrders {
+    /// `PENDING_ORDER_LIFETIME_SECS` and, when `STRIPE_SECRET_KEY` is set, Stripe.
+    pub fn from_env(env: &Env<'_>) -> anyhow::Result<Self> {
+        let stripe = match StripeConfig::read(env)? {
+            Some(config) => Some(Stripe::new(&config)?),
+            None => None,
+        };
+        Ok(Self {
+            lifetime: env.pending_order_lifetime()?,
+            stripe,
+        })
+    }
+}
+
+/// Everything the hourly schedule asks for: the purges and anchors of [`run`], the stale
+/// pending orders, then the stale outbox.
 pub async fn run_all(
     db: &PgPool,
     mail: &EmailQueue,
-    pending_order_lifetime: Duration,
+    stale: &StaleOrders,
 ) -> anyhow::Result<JanitorReport> {
     let mut report = run(db, DEFAULT_BATCH_SIZE).await?;
-    report.stale_orders_canceled =
-        cancel_stale_orders(db, pending_order_lifetime, DEFAULT_BATCH_SIZE).await?;
+    report.stale_orders_canceled = cancel_stale_orders(db, stale, DEFAULT_BATCH_SIZE).await?;
     report.emails_relayed = relay_outbox(db, mail).await?.emails_relayed;
     Ok(report)
 }
 
-/// Cancels pending orders older than `lifetime` (their checkout can no longer complete), a
-/// bounded batch at a time. Rows another run holds are skipped, and a payment that lands first
-/// wins: only orders still pending are touched.
+/// Cancels pending orders older than the lifetime, a bounded batch at a time, then (after
+/// each batch commits) expires their Checkout Sessions. Rows another run holds are skipped,
+/// and a payment that lands first wins: only orders still pending are touched.
 pub async fn cancel_stale_orders(
     db: &PgPool,
-    lifetime: Duration,
+    stale: &StaleOrders,
     batch_size: i64,
 ) -> anyhow::Result<u64> {
     let mut total = 0;
     loop {
-        let canceled = sqlx::query(
+        let canceled: Vec<Uuid> = sqlx::query_scalar(
             "UPDATE orders SET status = 'canceled', updated_at = now()
              WHERE id IN (SELECT id FROM orders
                           WHERE status = 'pending'
                             AND created_at < now() - make_interval(secs => $1)
                           ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-               AND status = 'pending'",
+               AND status = 'pending'
+             RETURNING id",
         )
-        .bind(lifetime.as_secs_f64())
+        .bind(stale.lifetime.as_secs_f64())
         .bind(batch_size)
-        .execute(db)
-        .await?
-        .rows_affected();
+        .fetch_all(db)
+        .await?;
+        if let Some(stripe) = &stale.stripe
+            && !canceled.is_empty()
+        {
+            match cinema_payments::expire_order_sessions(stripe, db, &canceled).await {
+                Ok(expired) => tracing::info!(sessions_expired = expired, "stale sessions expired"),
+                // A session left open can still be paid; that payment is flagged, not fulfilled.
+                Err(err) => tracing::warn!(error = %err, "stale orders' sessions left open"),
+            }
+        }
+        let canceled = canceled.len() as u64;
         total += canceled;
         if canceled < batch_size as u64 {
             tracing::info!(

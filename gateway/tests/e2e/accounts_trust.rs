@@ -464,7 +464,7 @@ async fn resend_and_forgot_answer_the_same_with_the_queue_down(db: PgPool) {
     let report = cinema_janitor::run_all(
         &app.state.db,
         &app.state.mail,
-        crate::support::ORDER_LIFETIME,
+        &crate::support::stale_orders(),
     )
     .await
     .unwrap();

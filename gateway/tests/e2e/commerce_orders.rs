@@ -583,10 +583,10 @@ async fn the_janitor_cancels_stale_pending_orders(db: PgPool) {
         .execute(&app.state.db)
         .await
         .unwrap();
-    let lifetime = crate::support::ORDER_LIFETIME;
+    let stale = crate::support::stale_orders();
     let (first, second) = tokio::join!(
-        cinema_janitor::cancel_stale_orders(&app.state.db, lifetime, 1),
-        cinema_janitor::cancel_stale_orders(&app.state.db, lifetime, 1),
+        cinema_janitor::cancel_stale_orders(&app.state.db, &stale, 1),
+        cinema_janitor::cancel_stale_orders(&app.state.db, &stale, 1),
     );
     assert_eq!(
         first.unwrap() + second.unwrap(),
@@ -705,4 +705,42 @@ async fn purchases_list_owned_movies_with_every_filter(db: PgPool) {
         422,
     )
     .await;
+}
+
+/// One configured currency: every price the API shows, in lists, detail, cart and orders.
+#[sqlx::test(migrations = "../migrations")]
+async fn every_price_is_in_the_configured_currency(db: PgPool) {
+    let app = TestApp::spawn_with(db, |config| config.api.currency = "EUR".to_owned()).await;
+    let c = app.fixture_catalog().await;
+    let ann = app.make_user(Role::User).await;
+    let (a, b) = (c.movie("A"), c.movie("B"));
+    own(&app, &ann, b).await;
+    sqlx::query("INSERT INTO favorites (user_id, movie_id) VALUES ($1, $2)")
+        .bind(ann.id)
+        .bind(a)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let action = c.genres["Action"];
+    for (path, who) in [
+        ("/movies".to_owned(), None),
+        (format!("/genres/{action}/movies"), None),
+        ("/users/me/favorites".to_owned(), Some(&ann)),
+        ("/users/me/purchases".to_owned(), Some(&ann)),
+    ] {
+        let page = app.list_as(&path, who).await;
+        let items = page["items"].as_array().unwrap();
+        assert!(!items.is_empty(), "{path}");
+        assert!(items.iter().all(|item| item["currency"] == "EUR"), "{path}");
+    }
+    let anonymous = app.list_as(&format!("/movies/{a}"), None).await;
+    assert_eq!(anonymous["currency"], "EUR");
+    let signed_in = app.list_as(&format!("/movies/{a}"), Some(&ann)).await;
+    assert_eq!(signed_in["currency"], "EUR");
+    assert_eq!(signed_in["is_favorite"], true);
+
+    let cart = json_of(add(&app, &ann, a).await, 201).await;
+    assert_eq!(cart["currency"], "EUR");
+    let order = json_of(call(&app, Method::POST, "/orders", &ann).await, 201).await;
+    assert_eq!(order["currency"], "EUR");
 }

@@ -45,7 +45,7 @@ async fn emails_of_a_delete_made_while_the_queue_is_down_go_out_later(db: PgPool
     assert_eq!(waiting(db).await, 2);
 
     // Fresh ones may still be relayed by their request: the janitor leaves them.
-    let early = cinema_janitor::run_all(db, &app.state.mail, crate::support::ORDER_LIFETIME)
+    let early = cinema_janitor::run_all(db, &app.state.mail, &crate::support::stale_orders())
         .await
         .unwrap();
     assert_eq!(early.emails_relayed, 0);
@@ -53,12 +53,12 @@ async fn emails_of_a_delete_made_while_the_queue_is_down_go_out_later(db: PgPool
         .execute(db)
         .await
         .unwrap();
-    let later = cinema_janitor::run_all(db, &app.state.mail, crate::support::ORDER_LIFETIME)
+    let later = cinema_janitor::run_all(db, &app.state.mail, &crate::support::stale_orders())
         .await
         .unwrap();
     assert_eq!(later.emails_relayed, 2);
     assert_eq!(waiting(db).await, 0);
-    let again = cinema_janitor::run_all(db, &app.state.mail, crate::support::ORDER_LIFETIME)
+    let again = cinema_janitor::run_all(db, &app.state.mail, &crate::support::stale_orders())
         .await
         .unwrap();
     assert_eq!(again.emails_relayed, 0);

@@ -30,7 +30,7 @@ pub async fn list_movies(
     State(state): State<AppState>,
     filters: MovieFilters,
 ) -> ApiResult<Json<MoviePage>> {
-    listing::list(&state.reads, Scope::All, &filters)
+    listing::list(&state.reads, Scope::All, &filters, &state.config.currency)
         .await
         .map(Json)
 }
@@ -54,7 +54,7 @@ pub async fn get_movie(
     MaybeAuthUser(user): MaybeAuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<MovieDetail>> {
-    store::published_detail(&state.reads, id, user.map(|u| u.id))
+    store::published_detail(&state.reads, id, user.map(|u| u.id), &state.config.currency)
         .await
         .map(Json)
 }
@@ -79,7 +79,13 @@ pub async fn create_movie(
     ApiJson(movie): ApiJson<NewMovie>,
 ) -> ApiResult<(StatusCode, Json<MovieDetail>)> {
     let changes = MoviePatch::from(movie).validate()?;
-    let created = store::create(&state.db, changes, moderator.user().id).await?;
+    let created = store::create(
+        &state.db,
+        changes,
+        moderator.user().id,
+        &state.config.currency,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -106,9 +112,15 @@ pub async fn update_movie(
     ApiJson(patch): ApiJson<MoviePatch>,
 ) -> ApiResult<Json<MovieDetail>> {
     let changes = patch.validate()?;
-    store::update(&state.db, id, changes, moderator.user().id)
-        .await
-        .map(Json)
+    store::update(
+        &state.db,
+        id,
+        changes,
+        moderator.user().id,
+        &state.config.currency,
+    )
+    .await
+    .map(Json)
 }
 
 /// Deletes a movie (moderators). Refused once anyone bought it; refused while it sits in carts

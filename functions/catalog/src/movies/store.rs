@@ -23,13 +23,17 @@ fn duplicate() -> ApiError {
     ApiError::conflict("a movie with this name, year and time already exists")
 }
 
-/// The detail of a movie as one JSON value; with `viewer`, that user's own state too.
+/// The detail of a movie as one JSON value, priced in `currency`; with `viewer`, that user's
+/// own state too.
 pub async fn detail(
     db: impl sqlx::PgExecutor<'_>,
     id: Uuid,
     viewer: Option<Uuid>,
+    currency: &str,
 ) -> ApiResult<MovieDetail> {
-    let found = detail_query(id, viewer).fetch_optional(db).await?;
+    let found = detail_query(id, viewer, currency)
+        .fetch_optional(db)
+        .await?;
     found.map(|Json(movie)| movie).ok_or_else(not_found)
 }
 
@@ -38,18 +42,25 @@ pub async fn published_detail(
     reads: &Reads,
     id: Uuid,
     viewer: Option<Uuid>,
+    currency: &str,
 ) -> ApiResult<MovieDetail> {
-    let found = reads.fetch_optional(detail_query(id, viewer)).await?;
+    let found = reads
+        .fetch_optional(detail_query(id, viewer, currency))
+        .await?;
     found.map(|Json(movie)| movie).ok_or_else(not_found)
 }
 
 fn detail_query(
     id: Uuid,
     viewer: Option<Uuid>,
-) -> QueryScalar<'static, Postgres, Json<MovieDetail>, PgArguments> {
+    currency: &str,
+) -> QueryScalar<'_, Postgres, Json<MovieDetail>, PgArguments> {
     match viewer {
-        None => sqlx::query_scalar(DETAIL).bind(id),
-        Some(viewer) => sqlx::query_scalar(DETAIL_FOR_VIEWER).bind(id).bind(viewer),
+        None => sqlx::query_scalar(DETAIL).bind(id).bind(currency),
+        Some(viewer) => sqlx::query_scalar(DETAIL_FOR_VIEWER)
+            .bind(id)
+            .bind(currency)
+            .bind(viewer),
     }
 }
 
@@ -62,7 +73,7 @@ macro_rules! detail_sql {
             "SELECT jsonb_build_object(
     'id', m.id, 'name', m.name, 'year', m.year, 'time', m.time, 'imdb', m.imdb,
     'votes', m.votes, 'meta_score', m.meta_score, 'gross', m.gross::text,
-    'description', m.description, 'price', m.price::text, 'currency', 'USD',
+    'description', m.description, 'price', m.price::text, 'currency', $2::text,
     'is_available', m.is_available,
     'certification', jsonb_build_object('id', c.id, 'name', c.name),
     'genres', coalesce((SELECT jsonb_agg(jsonb_build_object('id', t.id, 'name', t.name)
@@ -84,19 +95,19 @@ macro_rules! detail_sql {
     };
 }
 
-/// The detail for an anonymous caller: `$1` the movie (public so the benchmark can run the
-/// very same text).
+/// The detail for an anonymous caller: `$1` the movie, `$2` the currency (public so the
+/// benchmark can run the very same text).
 pub const DETAIL: &str = detail_sql!("");
 
-/// The detail for a signed-in caller `$2`, with their own reaction, rating, favorite, cart and
+/// The detail for a signed-in caller `$3`, with their own reaction, rating, favorite, cart and
 /// purchase state.
 pub const DETAIL_FOR_VIEWER: &str = detail_sql!(
     "|| jsonb_build_object(
-    'my_reaction', (SELECT r.value FROM reactions r WHERE r.user_id = $2 AND r.movie_id = m.id),
-    'my_rating', (SELECT r.score FROM ratings r WHERE r.user_id = $2 AND r.movie_id = m.id),
-    'is_favorite', EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = $2 AND f.movie_id = m.id),
-    'in_cart', EXISTS (SELECT 1 FROM cart_items i WHERE i.user_id = $2 AND i.movie_id = m.id),
-    'is_purchased', EXISTS (SELECT 1 FROM purchases p WHERE p.user_id = $2 AND p.movie_id = m.id)
+    'my_reaction', (SELECT r.value FROM reactions r WHERE r.user_id = $3 AND r.movie_id = m.id),
+    'my_rating', (SELECT r.score FROM ratings r WHERE r.user_id = $3 AND r.movie_id = m.id),
+    'is_favorite', EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = $3 AND f.movie_id = m.id),
+    'in_cart', EXISTS (SELECT 1 FROM cart_items i WHERE i.user_id = $3 AND i.movie_id = m.id),
+    'is_purchased', EXISTS (SELECT 1 FROM purchases p WHERE p.user_id = $3 AND p.movie_id = m.id)
 )"
 );
 
@@ -166,7 +177,12 @@ async fn write_links(
     Ok(())
 }
 
-pub async fn create(db: &PgPool, changes: Changes, viewer: Uuid) -> ApiResult<MovieDetail> {
+pub async fn create(
+    db: &PgPool,
+    changes: Changes,
+    viewer: Uuid,
+    currency: &str,
+) -> ApiResult<MovieDetail> {
     let mut tx = db.begin().await?;
     check_links(&mut tx, &changes).await?;
     let id: Uuid = sqlx::query_scalar(
@@ -192,7 +208,7 @@ pub async fn create(db: &PgPool, changes: Changes, viewer: Uuid) -> ApiResult<Mo
         ApiError::invalid("certification_id", "no such id")
     })?;
     write_links(&mut tx, id, &changes).await?;
-    let movie = detail(&mut *tx, id, Some(viewer)).await?;
+    let movie = detail(&mut *tx, id, Some(viewer), currency).await?;
     tx.commit().await?;
     Ok(movie)
 }
@@ -202,6 +218,7 @@ pub async fn update(
     id: Uuid,
     changes: Changes,
     viewer: Uuid,
+    currency: &str,
 ) -> ApiResult<MovieDetail> {
     let mut tx = db.begin().await?;
     // A missing movie is a 404 whatever else the body gets wrong.
@@ -246,7 +263,7 @@ pub async fn update(
         return Err(not_found());
     }
     write_links(&mut tx, id, &changes).await?;
-    let movie = detail(&mut *tx, id, Some(viewer)).await?;
+    let movie = detail(&mut *tx, id, Some(viewer), currency).await?;
     tx.commit().await?;
     Ok(movie)
 }

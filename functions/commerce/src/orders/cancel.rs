@@ -1,7 +1,7 @@
 //! `POST /orders/{id}/cancel`: a pending order can be canceled by its owner; a paid one only
 //! through a refund.
 
-use axum::{Json, extract::State};
+use axum::{Extension, Json, extract::State};
 use cinema_shared::{
     ApiError, ApiResult, AppState,
     auth::AuthUser,
@@ -11,6 +11,7 @@ use cinema_shared::{
 use uuid::Uuid;
 
 use super::{Order, OrderStatus, not_found, own_order};
+use crate::payments::Payments;
 
 /// Cancels one of the caller's pending orders; its movies can be ordered again.
 #[utoipa::path(
@@ -28,6 +29,7 @@ use super::{Order, OrderStatus, not_found, own_order};
 )]
 pub async fn cancel_order(
     State(state): State<AppState>,
+    Extension(payments): Extension<Payments>,
     user: AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Order>> {
@@ -60,6 +62,7 @@ pub async fn cancel_order(
             ));
         }
     }
+    payments.expire_sessions_of(&state.db, id).await;
     own_order(&state.db, user.id, id)
         .await?
         .map(Json)

@@ -3,16 +3,17 @@
 use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use cinema_shared::{
-    ApiError, ApiResult, AppState,
+    ApiResult, AppState,
     auth::{AuthUser, Moderator},
     extract::{ApiPath, ApiQuery},
     openapi::{ModeratorsOnly, ProblemSchema, SignedInOnly},
-    pagination::{Page, PageQuery, PageRequest},
-    text,
+    pagination::{Page, PageQuery},
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
+
+use crate::admin_filter::AdminQuery;
 
 use super::{Order, OrderRow, OrderStatus, not_found, own_order, with_items};
 
@@ -115,56 +116,23 @@ pub async fn admin_orders(
     _moderator: Moderator,
     ApiQuery(filter): ApiQuery<AdminOrderFilter>,
 ) -> ApiResult<Json<Page<Order>>> {
-    let page = PageRequest::from_query(filter.page, filter.per_page)?;
-    let email = match &filter.email {
-        Some(raw) => Some(
-            text::normalized_email(raw)
-                .map_err(|why| ApiError::invalid("email", why))
-                .map(|email| like_pattern(&email))?,
-        ),
-        None => None,
-    };
-    if let (Some(from), Some(to)) = (filter.from, filter.to)
-        && from >= to
-    {
-        return Err(ApiError::invalid("to", "must be after `from`"));
-    }
-    const FILTER: &str = "FROM orders o JOIN users u ON u.id = o.user_id
-        WHERE ($1::uuid IS NULL OR o.user_id = $1)
-          AND ($2::text IS NULL OR u.email LIKE $2)
-          AND ($3::order_status IS NULL OR o.status = $3)
-          AND ($4::timestamptz IS NULL OR o.created_at >= $4)
-          AND ($5::timestamptz IS NULL OR o.created_at < $5)";
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) {FILTER}"))
-        .bind(filter.user_id)
-        .bind(&email)
-        .bind(filter.status)
-        .bind(filter.from)
-        .bind(filter.to)
-        .fetch_one(&state.db)
+    let query = AdminQuery::check(
+        filter.user_id,
+        filter.email.as_deref(),
+        filter.from,
+        filter.to,
+        filter.page,
+        filter.per_page,
+    )?;
+    let (total, rows): (i64, Vec<OrderRow>) = query
+        .run(
+            &state.db,
+            "orders",
+            "order_status",
+            "t.id, t.status, t.total, t.currency, t.created_at, u.email",
+            filter.status,
+        )
         .await?;
-    let rows: Vec<OrderRow> = sqlx::query_as(&format!(
-        "SELECT o.id, o.status, o.total, o.currency, o.created_at, u.email {FILTER}
-         ORDER BY o.created_at DESC, o.id DESC LIMIT $6 OFFSET $7"
-    ))
-    .bind(filter.user_id)
-    .bind(&email)
-    .bind(filter.status)
-    .bind(filter.from)
-    .bind(filter.to)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&state.db)
-    .await?;
     let orders = with_items(&state.db, rows).await?;
-    Ok(Json(Page::new(orders, page, total)))
-}
-
-/// A LIKE pattern that matches `text` literally anywhere.
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+    Ok(Json(Page::new(orders, query.page, total)))
 }

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod mail;
+pub mod stripe;
 pub mod users;
 
 use std::sync::Arc;
@@ -163,6 +164,14 @@ impl Drop for TestApp {
 
 /// How long a pending order may wait in the tests that run the janitor: its default.
 pub const ORDER_LIFETIME: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// The janitor's stale-order settings of a test: the default lifetime, no Stripe.
+pub fn stale_orders() -> cinema_janitor::StaleOrders {
+    cinema_janitor::StaleOrders {
+        lifetime: ORDER_LIFETIME,
+        stripe: None,
+    }
+}
 
 /// A unique address per test, so tests sharing the catcher never read each other's mail.
 pub fn unique_email(label: &str) -> String {

@@ -1,0 +1,254 @@
+//! What each Stripe event does, in the transaction that records it as handled. Every handler
+//! locks the order row first and changes state only conditionally, so the same event (or two
+//! events about one order) delivered at once cannot fulfil twice.
+
+use cinema_payments::{CHECKOUT_KEY, Currency, MinorUnits, ORDER_ID_KEY};
+use cinema_shared::email::{Email, EmailMessage};
+use sqlx::PgConnection;
+use stripe_shared::{Charge, CheckoutSession, CheckoutSessionPaymentStatus, PaymentIntent};
+use stripe_webhook::EventObject;
+use uuid::Uuid;
+
+use super::fulfil::{self, LockedOrder, PaymentSource};
+use crate::orders::OrderStatus;
+
+/// What handling an event came to.
+pub enum Outcome {
+    /// Handled (or deliberately left alone): recorded, with what it did and the emails it
+    /// staged.
+    Done {
+        what: String,
+        emails: Vec<EmailMessage>,
+    },
+    /// It names a row of ours that is not readable yet: roll back and answer 5xx, so Stripe
+    /// delivers it again.
+    Retry(String),
+}
+
+fn done(what: impl Into<String>) -> Outcome {
+    Outcome::Done {
+        what: what.into(),
+        emails: Vec::new(),
+    }
+}
+
+fn done_with(what: impl Into<String>, email: Option<EmailMessage>) -> Outcome {
+    Outcome::Done {
+        what: what.into(),
+        emails: email.into_iter().collect(),
+    }
+}
+
+pub async fn handle(conn: &mut PgConnection, object: &EventObject) -> sqlx::Result<Outcome> {
+    match object {
+        EventObject::CheckoutSessionCompleted(session)
+        | EventObject::CheckoutSessionAsyncPaymentSucceeded(session) => {
+            completed(conn, session).await
+        }
+        EventObject::CheckoutSessionExpired(session) => expired(conn, session).await,
+        EventObject::CheckoutSessionAsyncPaymentFailed(session) => {
+            failed(conn, session_order(session), None).await
+        }
+        EventObject::PaymentIntentPaymentFailed(intent) => {
+            let reason = intent
+                .last_payment_error
+                .as_ref()
+                .and_then(|error| error.message.clone());
+            failed(conn, intent_order(intent), reason).await
+        }
+        EventObject::ChargeRefunded(charge) => refunded(conn, charge).await,
+        _ => Ok(done("ignored: not an event Cinema acts on")),
+    }
+}
+
+fn session_order(session: &CheckoutSession) -> Option<Uuid> {
+    session
+        .metadata
+        .as_ref()
+        .and_then(|metadata| metadata.get(ORDER_ID_KEY))
+        .or(session.client_reference_id.as_ref())
+        .and_then(|id| id.parse().ok())
+}
+
+fn intent_order(intent: &PaymentIntent) -> Option<Uuid> {
+    intent
+        .metadata
+        .get(ORDER_ID_KEY)
+        .and_then(|id| id.parse().ok())
+}
+
+/// The order an event names, locked; or the outcome when there is none to act on.
+async fn order_named(
+    conn: &mut PgConnection,
+    order_id: Option<Uuid>,
+) -> sqlx::Result<Result<LockedOrder, Outcome>> {
+    let Some(order_id) = order_id else {
+        tracing::info!("a Stripe event for no order of Cinema's");
+        return Ok(Err(done("ignored: names no order of Cinema's")));
+    };
+    match fulfil::lock_order(conn, order_id).await? {
+        Some(order) => Ok(Ok(order)),
+        // Orders are never deleted: one we named but cannot read is not committed yet.
+        None => Ok(Err(Outcome::Retry(format!(
+            "order {order_id} is not readable yet"
+        )))),
+    }
+}
+
+async fn completed(conn: &mut PgConnection, session: &CheckoutSession) -> sqlx::Result<Outcome> {
+    let order = match order_named(conn, session_order(session)).await? {
+        Ok(order) => order,
+        Err(outcome) => return Ok(outcome),
+    };
+    if session.payment_status != CheckoutSessionPaymentStatus::Paid {
+        return Ok(done("waiting: the session's payment is not settled yet"));
+    }
+    let session_id = session.id.as_str();
+    let recorded: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_session_id = $1)")
+            .bind(session_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if recorded {
+        return Ok(done("already recorded"));
+    }
+    let payment_intent = session
+        .payment_intent
+        .as_ref()
+        .map(|intent| intent.id().as_str());
+    let source = PaymentSource {
+        session_id: Some(session_id),
+        payment_intent,
+    };
+    let paid_currency = session
+        .currency
+        .as_ref()
+        .map(|currency| currency.to_string().to_ascii_uppercase())
+        .unwrap_or_default();
+    let paid = session
+        .amount_total
+        .map(MinorUnits)
+        .unwrap_or(MinorUnits(0));
+    let paid_amount = Currency::new(&paid_currency)
+        .map(|currency| currency.from_minor(paid))
+        .unwrap_or_default();
+    let expected = Currency::new(&order.currency).and_then(|c| c.to_minor(order.total));
+    let mismatch = if order.status != OrderStatus::Pending {
+        Some(format!("paid for an order that was {:?}", order.status).to_lowercase())
+    } else if paid_currency != order.currency {
+        Some(format!(
+            "paid in {paid_currency}, the order is in {}",
+            order.currency
+        ))
+    } else if expected.as_ref().ok() != Some(&paid) {
+        Some(format!(
+            "paid {paid_amount} {paid_currency}, the order's total is {} {}",
+            order.total, order.currency
+        ))
+    } else {
+        None
+    };
+    if let Some(reason) = mismatch {
+        fulfil::flag(conn, &order, paid_amount, &paid_currency, &source, &reason).await?;
+        return Ok(done(format!("flagged: {reason}")));
+    }
+    let receipt = fulfil::fulfil(conn, &order, &source).await?;
+    Ok(done_with("order paid", receipt))
+}
+
+async fn expired(conn: &mut PgConnection, session: &CheckoutSession) -> sqlx::Result<Outcome> {
+    let order = match order_named(conn, session_order(session)).await? {
+        Ok(order) => order,
+        Err(outcome) => return Ok(outcome),
+    };
+    // A price change gives an order a newer session (the older one is expired then): only the
+    // order's latest session ending cancels it.
+    let latest: Option<String> = sqlx::query_scalar(
+        "SELECT idempotency_key FROM checkouts WHERE order_id = $1
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(order.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let key = session
+        .metadata
+        .as_ref()
+        .and_then(|metadata| metadata.get(CHECKOUT_KEY));
+    if latest.is_some() && key != latest.as_ref() {
+        return Ok(done("ignored: a newer session replaced this one"));
+    }
+    if order.status != OrderStatus::Pending {
+        return Ok(done("ignored: the order is no longer pending"));
+    }
+    sqlx::query(
+        "UPDATE orders SET status = 'canceled', updated_at = now()
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(order.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done("order canceled: its checkout expired"))
+}
+
+async fn failed(
+    conn: &mut PgConnection,
+    order_id: Option<Uuid>,
+    reason: Option<String>,
+) -> sqlx::Result<Outcome> {
+    let order = match order_named(conn, order_id).await? {
+        Ok(order) => order,
+        Err(outcome) => return Ok(outcome),
+    };
+    if order.status != OrderStatus::Pending {
+        return Ok(done("ignored: the order is no longer pending"));
+    }
+    let advice = order.active.then(|| {
+        EmailMessage::new(
+            &order.email,
+            Email::PaymentFailed {
+                order_id: order.id,
+                reason,
+            },
+        )
+    });
+    Ok(done_with("payment failed: the order stays pending", advice))
+}
+
+async fn refunded(conn: &mut PgConnection, charge: &Charge) -> sqlx::Result<Outcome> {
+    let Some(intent) = charge.payment_intent.as_ref().map(|i| i.id().as_str()) else {
+        return Ok(done("ignored: a charge without a payment intent"));
+    };
+    let payment: Option<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT id, order_id FROM payments WHERE stripe_payment_intent = $1 AND status <> 'flagged'",
+    )
+    .bind(intent)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((payment_id, order_id)) = payment else {
+        let ours = charge.metadata.contains_key(ORDER_ID_KEY);
+        return Ok(if ours {
+            Outcome::Retry(format!("no payment recorded yet for {intent}"))
+        } else {
+            done("ignored: no payment of Cinema's")
+        });
+    };
+    if !charge.refunded {
+        tracing::warn!(payment_id = %payment_id, "a partial refund: Cinema refunds whole orders only");
+        return Ok(done("noted: a partial refund"));
+    }
+    let order = match order_named(conn, Some(order_id)).await? {
+        Ok(order) => order,
+        Err(outcome) => return Ok(outcome),
+    };
+    if order.status != OrderStatus::Paid {
+        return Ok(done("ignored: the order is not paid"));
+    }
+    let refund_id: Option<String> =
+        sqlx::query_scalar("SELECT stripe_refund_id FROM refunds WHERE payment_id = $1")
+            .bind(payment_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten();
+    let email = fulfil::revoke(conn, &order, payment_id, refund_id.as_deref()).await?;
+    Ok(done_with("order refunded", email))
+}
