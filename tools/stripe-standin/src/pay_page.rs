@@ -129,11 +129,7 @@ pub async fn show(State(app): State<App>, Path(id): Path<String>) -> Response {
     if !session.is_open() {
         return not_open(StatusCode::OK, session);
     }
-    page(
-        StatusCode::OK,
-        "Pay (local Stripe stand-in)",
-        &pay_form(session),
-    )
+    page(StatusCode::OK, "Pay", &pay_form(session))
 }
 
 #[derive(Deserialize)]
