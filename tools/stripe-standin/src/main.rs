@@ -1,5 +1,7 @@
 //! `stripe-standin`: serves the local Stripe stand-in on `STANDIN_ADDR` (default 127.0.0.1:12111).
 
+use std::io::IsTerminal;
+
 use stripe_standin::Config;
 use tracing_subscriber::EnvFilter;
 
