@@ -11,6 +11,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        // local-cloud.sh writes the log to a file: colour codes only on a terminal.
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     let config = Config::from_env()?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
