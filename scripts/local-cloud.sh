@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The local cloud without Docker: PostgreSQL, an S3 server that checks signatures (s3s-fs), an
-# SQS server (moto) and an SMTP catcher with an HTTP API (maildev), all on 127.0.0.1; `install`
-# also brings Debian's chromium, in which the tests render the docs page.
+# SQS server (moto), an SMTP catcher with an HTTP API (maildev) and the local Stripe stand-in
+# (tools/stripe-standin, built from this workspace), all on 127.0.0.1; `install` also brings
+# Debian's chromium, in which the tests render the docs page.
 #
 #   scripts/local-cloud.sh install   install what is missing (idempotent)
 #   scripts/local-cloud.sh up        install, then start what is not already running
@@ -139,6 +140,19 @@ run_as_owner() {
   fi
 }
 
+# The Stripe stand-in is a member of this workspace: built (incrementally) into the same target
+# directory the Makefile uses, then started like the other servers.
+start_stripe_standin() {
+  if port_open 12111; then
+    say "stripe-standin: already answering on 12111"
+    return 0
+  fi
+  local target=${CARGO_TARGET_DIR:-$HOME/.cache/cinema/target}
+  say "stripe-standin: building"
+  (cd "$repo" && CARGO_TARGET_DIR=$target cargo build -p stripe-standin --quiet)
+  start stripe-standin 12111 env STANDIN_ADDR=127.0.0.1:12111 "$target/debug/stripe-standin"
+}
+
 up() {
   install
   start_postgres
@@ -149,6 +163,7 @@ up() {
   start maildev 8025 "$tools/node/node_modules/.bin/maildev" --ip 127.0.0.1 --web-ip 127.0.0.1 \
     -s 1025 -w 8025
   wait_for_port maildev-smtp 1025
+  start_stripe_standin
 }
 
 down() {
@@ -171,7 +186,7 @@ down() {
 }
 
 status() {
-  for entry in postgres:5432 s3s-fs:9002 moto:4566 maildev-smtp:1025 maildev-api:8025; do
+  for entry in postgres:5432 s3s-fs:9002 moto:4566 maildev-smtp:1025 maildev-api:8025 stripe-standin:12111; do
     if port_open "${entry#*:}"; then say "${entry%%:*}: up"; else say "${entry%%:*}: down"; fi
   done
 }
