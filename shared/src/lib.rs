@@ -12,6 +12,7 @@ pub mod email;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod money;
 pub mod openapi;
 pub mod outbox;
 pub mod pagination;

@@ -31,6 +31,7 @@ pub struct CartItem {
     pub name: String,
     /// The movie's current price, two decimal places.
     #[schema(value_type = String, example = "9.99")]
+    #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub price: Decimal,
     pub year: i32,
     #[schema(value_type = Vec<Genre>)]
@@ -48,6 +49,7 @@ pub struct Cart {
     pub items: Vec<CartItem>,
     /// The sum of the items' current prices.
     #[schema(value_type = String, example = "19.98")]
+    #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub total: Decimal,
     #[schema(example = "USD")]
     pub currency: String,

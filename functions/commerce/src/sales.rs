@@ -50,12 +50,15 @@ pub struct SalesLine {
     pub label: String,
     /// Everything paid (refunded payments included).
     #[schema(value_type = String, example = "199.80")]
+    #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub revenue: Decimal,
     /// What was paid back.
     #[schema(value_type = String, example = "9.99")]
+    #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub refunds: Decimal,
     /// Revenue less refunds.
     #[schema(value_type = String, example = "189.81")]
+    #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub net: Decimal,
     /// Movies sold.
     pub units: i64,

@@ -149,7 +149,7 @@ async fn the_cart_takes_what_can_be_bought_once(db: PgPool) {
             empty["items"].as_array().unwrap().len(),
             empty["total"].as_str()
         ),
-        (0, Some("0"))
+        (0, Some("0.00"))
     );
 }
 

@@ -388,6 +388,8 @@ async fn an_order_that_costs_nothing_is_paid_at_once(db: PgPool) {
     let order = order_of(&app, &ann, &[c.movie("A")]).await;
     let answer = json_of(checkout(&app, &ann, &order).await, 200).await;
     assert_eq!(answer["status"], "paid");
+    assert_eq!(answer["total"], "0.00");
+    assert_eq!(order["total"], "0.00");
     assert!(answer["checkout_url"].is_null());
     assert_eq!(owned_ids(&app, &ann).await, [c.movie("A").to_string()]);
     assert!(stripe.events().await.is_empty(), "Stripe was not involved");

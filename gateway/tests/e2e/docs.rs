@@ -111,7 +111,9 @@ async fn the_openapi_document_describes_the_routes(db: PgPool) {
     let mut field_problems = std::collections::BTreeSet::new();
     for (path, operations) in doc["paths"].as_object().unwrap() {
         for (method, operation) in operations.as_object().unwrap() {
-            if operation.get("requestBody").is_none() {
+            // Stripe's webhook reads raw bytes, not a JSON body of ours: its signature is checked
+            // before anything parses them.
+            if operation.get("requestBody").is_none() || path == "/api/v1/payments/webhook" {
                 continue;
             }
             with_bodies += 1;

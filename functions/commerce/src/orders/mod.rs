@@ -33,6 +33,7 @@ pub struct OrderItem {
     pub movie_id: Option<Uuid>,
     pub name: String,
     #[schema(value_type = String, example = "9.99")]
+    #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub price_at_order: Decimal,
 }
 
@@ -42,6 +43,7 @@ pub struct Order {
     pub status: OrderStatus,
     pub items: Vec<OrderItem>,
     #[schema(value_type = String, example = "19.98")]
+    #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub total: Decimal,
     #[schema(example = "USD")]
     pub currency: String,

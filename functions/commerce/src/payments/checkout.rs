@@ -42,6 +42,7 @@ pub struct CheckoutAnswer {
     /// The order's status after this call: `pending` until Stripe confirms the payment.
     pub status: OrderStatus,
     #[schema(value_type = String, example = "19.98")]
+    #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub total: Decimal,
     #[schema(example = "USD")]
     pub currency: String,
@@ -49,7 +50,10 @@ pub struct CheckoutAnswer {
     pub price_changed: bool,
     /// The total before the change, when a price changed.
     #[schema(value_type = Option<String>, example = "21.98")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "cinema_shared::money::optional_two_places"
+    )]
     pub old_total: Option<Decimal>,
 }
 

@@ -2,7 +2,10 @@
 //! with the order row locked: one statement records the payment and its items, marks the order
 //! paid, gives the buyer the movies and takes them out of the cart.
 
-use cinema_shared::email::{Email, EmailMessage, ReceiptLine};
+use cinema_shared::{
+    email::{Email, EmailMessage, ReceiptLine},
+    money,
+};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -86,10 +89,10 @@ pub async fn fulfil(
                     .into_iter()
                     .map(|(name, price)| ReceiptLine {
                         name,
-                        price: price.to_string(),
+                        price: money::format(price),
                     })
                     .collect(),
-                total: order.total.to_string(),
+                total: money::format(order.total),
                 currency: order.currency.clone(),
             },
         )
@@ -159,7 +162,7 @@ pub async fn revoke(
             &order.email,
             Email::RefundCompleted {
                 order_id: order.id,
-                total: order.total.to_string(),
+                total: money::format(order.total),
                 currency: order.currency.clone(),
             },
         )

@@ -87,6 +87,7 @@ pub struct PaymentItem {
     pub movie_id: Option<Uuid>,
     pub name: String,
     #[schema(value_type = String, example = "9.99")]
+    #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub price: Decimal,
 }
 
@@ -96,6 +97,7 @@ pub struct Payment {
     pub order_id: Uuid,
     pub status: PaymentStatus,
     #[schema(value_type = String, example = "19.98")]
+    #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub amount: Decimal,
     #[schema(example = "USD")]
     pub currency: String,

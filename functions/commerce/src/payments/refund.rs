@@ -44,6 +44,7 @@ pub struct RefundAnswer {
     #[schema(example = "requested")]
     pub status: String,
     #[schema(value_type = String, example = "19.98")]
+    #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub amount: Decimal,
     #[schema(example = "USD")]
     pub currency: String,

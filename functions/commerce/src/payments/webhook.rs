@@ -34,6 +34,7 @@ pub struct WebhookAnswer {
     responses(
         (status = 200, description = "Handled, or handled before", body = WebhookAnswer),
         (status = 400, description = "No valid signature (wrong secret, altered body, or older than 5 minutes)", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the size limit", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 503, description = "The event names something not readable yet, or did not parse: Stripe delivers it again", body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
