@@ -2,8 +2,8 @@
 //! over a catalog `generate-catalog` made first.
 //!
 //! 100,000 buyers (`buyer-N@bench.cinema`, password [`PASSWORD`]), each with two orders of five
-//! movies (1,000,000 order lines: the first order paid, so its movies are owned, the second
-//! canceled); `buyer-1` also owns 500 movies and holds a 20-movie cart; the first
+//! movies (1,000,000 order lines), both paid through Stripe (200,000 payments with 1,000,000
+//! payment items over the last year): the first still owned, the second refunded; `buyer-1` also owns 500 movies and holds a 20-movie cart; the first
 //! [`CART_HOLDERS`] buyers after it hold a 10-movie cart each, to be ordered by the benchmark.
 //! Access tokens for those cart holders (bench users only) can be written to a file, so the
 //! benchmark signs nobody in through argon2.
@@ -77,6 +77,7 @@ pub async fn generate(
         "clearing earlier orders and carts",
         "DELETE FROM purchases WHERE user_id IN (SELECT id FROM gen_buyers);
          DELETE FROM cart_items WHERE user_id IN (SELECT id FROM gen_buyers);
+         DELETE FROM payments WHERE user_id IN (SELECT id FROM gen_buyers);
          DELETE FROM orders WHERE user_id IN (SELECT id FROM gen_buyers);",
     )
     .await?;
@@ -99,7 +100,7 @@ pub async fn generate(
                ON m.k = (g.k * 7919 + g.nth * 5 + i) % (SELECT count(*) FROM gen_movies);
          INSERT INTO orders (id, user_id, status, total, currency, created_at, updated_at)
              SELECT g.id, g.user_id,
-                    CASE WHEN g.nth = 0 THEN 'paid' ELSE 'canceled' END::order_status,
+                    CASE WHEN g.nth = 0 THEN 'paid' ELSE 'refunded' END::order_status,
                     t.total, 'USD', g.created_at, g.created_at
              FROM gen_orders g
              JOIN (SELECT order_id, sum(price) AS total FROM gen_lines GROUP BY order_id) t
@@ -113,6 +114,26 @@ pub async fn generate(
              SELECT l.user_id, l.movie_id, l.order_id, g.created_at
              FROM gen_lines l JOIN gen_orders g ON g.id = l.order_id WHERE g.nth = 0
              ON CONFLICT DO NOTHING;",
+    )
+    .await?;
+    step(
+        db,
+        "payments, their items and refunds",
+        "INSERT INTO payments (order_id, user_id, amount, currency, status, stripe_session_id,
+                               stripe_payment_intent, created_at, updated_at)
+             SELECT o.id, o.user_id, o.total, 'USD',
+                    CASE WHEN g.nth = 0 THEN 'successful' ELSE 'refunded' END::payment_status,
+                    'cs_bench_' || o.id, 'pi_bench_' || o.id, o.created_at, o.created_at
+             FROM orders o JOIN gen_orders g ON g.id = o.id;
+         INSERT INTO payment_items (payment_id, position, movie_id, name, price, paid_at, refunded)
+             SELECT p.id, l.position, l.movie_id, l.name, l.price, p.created_at,
+                    p.status = 'refunded'
+             FROM payments p JOIN gen_lines l ON l.order_id = p.order_id
+             WHERE p.user_id IN (SELECT id FROM gen_buyers);
+         INSERT INTO refunds (payment_id, amount, status, stripe_refund_id, created_at,
+                              completed_at)
+             SELECT id, amount, 'succeeded', 're_bench_' || id, created_at, created_at
+             FROM payments WHERE status = 'refunded' AND user_id IN (SELECT id FROM gen_buyers);",
     )
     .await?;
     step(
@@ -144,6 +165,8 @@ pub async fn generate(
     for table in [
         "orders",
         "order_items",
+        "payments",
+        "payment_items",
         "purchases",
         "cart_items",
         "login_sessions",

@@ -4,6 +4,7 @@ mod admin;
 mod generate;
 mod generate_commerce;
 mod generate_engagement;
+mod generate_webhooks;
 mod names;
 mod provision;
 mod seed;
@@ -57,6 +58,17 @@ enum Command {
         /// Replace the orders and carts made before.
         #[arg(long)]
         reset: bool,
+    },
+    /// Pending orders with their Checkout Sessions and, in `--out`, a signed
+    /// `checkout.session.completed` delivery for each (the webhook benchmark).
+    GenerateWebhookEvents {
+        #[arg(long, default_value_t = 40_000)]
+        orders: i64,
+        /// The webhook secret the API under test checks signatures with.
+        #[arg(long, env = "STRIPE_WEBHOOK_SECRET")]
+        secret: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
     },
     /// Generate a large catalog for benchmarks, made inside Postgres.
     GenerateCatalog {
@@ -131,6 +143,13 @@ async fn main() -> anyhow::Result<()> {
                 reset,
             )
             .await?;
+        }
+        Command::GenerateWebhookEvents {
+            orders,
+            secret,
+            out,
+        } => {
+            generate_webhooks::generate(&db::lazy_pool(&database)?, orders, &secret, &out).await?;
         }
         Command::GenerateEngagement { reset } => {
             generate_engagement::generate(&db::lazy_pool(&database)?, reset).await?;
