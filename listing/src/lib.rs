@@ -17,7 +17,7 @@ pub use params::{MAX_SEARCH_CHARS, MAX_SEARCH_WORDS, MovieFilters, Sort, SortKey
 pub use statement::build;
 
 use chrono::{DateTime, Utc};
-use cinema_shared::{ApiError, db::Reads, error::FieldError, pagination::Page};
+use cinema_shared::{ApiError, AppState, error::FieldError, pagination::Page};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
@@ -69,6 +69,13 @@ pub struct MovieSummary {
     pub likes: i64,
     pub dislikes: i64,
     pub created_at: DateTime<Utc>,
+    /// A link to its poster once one was uploaded (it works for an hour).
+    #[serde(default)]
+    pub poster_url: Option<String>,
+    /// Where the poster is in the media bucket: the link is made from it.
+    #[serde(default, skip_serializing)]
+    #[schema(ignore)]
+    pub poster_key: Option<String>,
     /// When the caller bought it: in the caller's purchases only.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub purchased_at: Option<DateTime<Utc>>,
@@ -109,13 +116,13 @@ struct Listed {
 /// Lists the movies of `scope` that pass `filters`: validates, runs one statement, answers a
 /// page or a 422 naming the bad parameter. Prices are in `currency`, the configured one.
 pub async fn list(
-    reads: &Reads,
+    state: &AppState,
     scope: Scope,
     filters: &MovieFilters,
-    currency: &str,
 ) -> Result<MoviePage, ApiError> {
     filters.validate()?;
-    let statement = build(scope, filters, currency);
+    let reads = &state.reads;
+    let statement = build(scope, filters, &state.config.currency);
     let prepare = repeats::seen_before(&statement.sql);
     let Json(listed) = reads
         .fetch_optional(statement.query_scalar::<Json<Listed>>().persistent(prepare))
@@ -136,7 +143,13 @@ pub async fn list(
             return Err(ApiError::Validation(errors));
         }
     }
-    Ok(Page::new(listed.items, filters.page_request(), listed.total).into())
+    let mut items = listed.items;
+    for item in &mut items {
+        if let Some(key) = item.poster_key.take() {
+            item.poster_url = Some(state.storage.poster_url(&key).await?);
+        }
+    }
+    Ok(Page::new(items, filters.page_request(), listed.total).into())
 }
 
 /// A list stopped by the statement timeout is a 503 the caller can act on (a narrower search

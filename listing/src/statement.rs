@@ -352,7 +352,8 @@ fn item_json(currency: &str) -> String {
         ORDER BY g.name, g.id) FROM movie_genres mg JOIN genres g ON g.id = mg.genre_id \
         WHERE mg.movie_id = m.id), '[]'::json), \
     'average_rating', m.average_rating, 'ratings_count', m.ratings_count, \
-    'likes', m.likes, 'dislikes', m.dislikes, 'created_at', m.created_at)"
+    'likes', m.likes, 'dislikes', m.dislikes, 'created_at', m.created_at, \
+    'poster_key', m.poster_key)"
     )
 }
 

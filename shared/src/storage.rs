@@ -66,6 +66,11 @@ impl Storage {
         Ok(self.presign_get(key, AVATAR_LINK_TTL).await?.url)
     }
 
+    /// A link to a movie's poster, for showing it in a list or a detail.
+    pub async fn poster_url(&self, key: &str) -> anyhow::Result<String> {
+        Ok(self.presign_get(key, POSTER_LINK_TTL).await?.url)
+    }
+
     pub async fn presign_get(&self, key: &str, ttl: Duration) -> anyhow::Result<PresignedUrl> {
         let request = self
             .client
@@ -81,6 +86,9 @@ impl Storage {
 
 /// Avatar links are for showing a page now, not for keeping.
 pub const AVATAR_LINK_TTL: Duration = Duration::from_secs(300);
+
+/// Poster links outlive a page view by a margin: a client may cache a list for a while.
+pub const POSTER_LINK_TTL: Duration = Duration::from_secs(3600);
 
 fn presigning(ttl: Duration) -> anyhow::Result<PresigningConfig> {
     PresigningConfig::expires_in(ttl).context("presigning lifetime")

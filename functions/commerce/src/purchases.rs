@@ -27,12 +27,7 @@ pub async fn list_purchases(
     user: AuthUser,
     filters: MovieFilters,
 ) -> ApiResult<Json<MoviePage>> {
-    listing::list(
-        &state.reads,
-        Scope::PurchasesOf(user.id),
-        &filters,
-        &state.config.currency,
-    )
-    .await
-    .map(Json)
+    listing::list(&state, Scope::PurchasesOf(user.id), &filters)
+        .await
+        .map(Json)
 }

@@ -79,12 +79,7 @@ pub async fn list_favorites(
     user: AuthUser,
     filters: MovieFilters,
 ) -> ApiResult<Json<MoviePage>> {
-    listing::list(
-        &state.reads,
-        Scope::FavoritesOf(user.id),
-        &filters,
-        &state.config.currency,
-    )
-    .await
-    .map(Json)
+    listing::list(&state, Scope::FavoritesOf(user.id), &filters)
+        .await
+        .map(Json)
 }

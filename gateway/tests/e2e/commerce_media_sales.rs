@@ -169,6 +169,28 @@ async fn moderators_upload_and_owners_stream(db: PgPool) {
         .await
         .unwrap();
     problem(stream(&app, &ann, movie).await, 403).await;
+
+    // A poster: the detail and the lists link to it once it is uploaded; others show none.
+    let detail = app.list_as(&format!("/movies/{movie}"), None).await;
+    assert!(detail["poster_url"].is_null());
+    let poster = json!({"kind": "poster", "content_type": "image/png", "content_length": 8});
+    let upload = json_of(media(&app, &moderator, movie, poster).await, 200).await;
+    let mut put = app.http.put(upload["upload_url"].as_str().unwrap());
+    for (name, value) in upload["headers"].as_object().unwrap() {
+        put = put.header(name, value.as_str().unwrap());
+    }
+    let image = vec![9u8; 8];
+    assert_eq!(put.body(image.clone()).send().await.unwrap().status(), 200);
+    let detail = app.list_as(&format!("/movies/{movie}"), None).await;
+    let link = detail["poster_url"].as_str().expect("a poster link");
+    let fetched = app.http.get(link).send().await.unwrap();
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), image.as_slice());
+    assert!(detail.get("poster_key").is_none(), "the key stays inside");
+    let list = app.list_as("/movies?per_page=100", None).await;
+    for item in list["items"].as_array().unwrap() {
+        let has_poster = item["id"] == movie.to_string();
+        assert_eq!(item["poster_url"].is_string(), has_poster, "{item}");
+    }
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -56,6 +56,13 @@ pub struct MovieDetail {
     pub comments_count: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A link to its poster once one was uploaded (it works for an hour).
+    #[serde(default)]
+    pub poster_url: Option<String>,
+    /// Where the poster is in the media bucket: the link is made from it.
+    #[serde(default, skip_serializing)]
+    #[schema(ignore)]
+    pub poster_key: Option<String>,
     /// Only with a bearer token.
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub viewer: Option<ViewerState>,

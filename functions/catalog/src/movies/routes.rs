@@ -30,9 +30,7 @@ pub async fn list_movies(
     State(state): State<AppState>,
     filters: MovieFilters,
 ) -> ApiResult<Json<MoviePage>> {
-    listing::list(&state.reads, Scope::All, &filters, &state.config.currency)
-        .await
-        .map(Json)
+    listing::list(&state, Scope::All, &filters).await.map(Json)
 }
 
 /// A movie in full; with a bearer token also the caller's reaction, rating, favorite, cart and
@@ -54,9 +52,10 @@ pub async fn get_movie(
     MaybeAuthUser(user): MaybeAuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<MovieDetail>> {
-    store::published_detail(&state.reads, id, user.map(|u| u.id), &state.config.currency)
-        .await
-        .map(Json)
+    let movie =
+        store::published_detail(&state.reads, id, user.map(|u| u.id), &state.config.currency)
+            .await?;
+    store::with_poster(&state.storage, movie).await.map(Json)
 }
 
 /// Adds a movie (moderators).
@@ -112,15 +111,15 @@ pub async fn update_movie(
     ApiJson(patch): ApiJson<MoviePatch>,
 ) -> ApiResult<Json<MovieDetail>> {
     let changes = patch.validate()?;
-    store::update(
+    let movie = store::update(
         &state.db,
         id,
         changes,
         moderator.user().id,
         &state.config.currency,
     )
-    .await
-    .map(Json)
+    .await?;
+    store::with_poster(&state.storage, movie).await.map(Json)
 }
 
 /// Deletes a movie (moderators). Refused once anyone bought it; refused while it sits in carts

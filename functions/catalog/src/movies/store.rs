@@ -7,6 +7,7 @@ use cinema_shared::{
     email::{Email, EmailMessage},
     error::{FieldError, ResultExt},
     outbox,
+    storage::Storage,
 };
 use serde_json::{Map, json};
 use sqlx::{PgPool, Postgres, Transaction, postgres::PgArguments, query::QueryScalar, types::Json};
@@ -35,6 +36,14 @@ pub async fn detail(
         .fetch_optional(db)
         .await?;
     found.map(|Json(movie)| movie).ok_or_else(not_found)
+}
+
+/// `movie` with a link to its poster, when it has one.
+pub async fn with_poster(storage: &Storage, mut movie: MovieDetail) -> ApiResult<MovieDetail> {
+    if let Some(key) = movie.poster_key.take() {
+        movie.poster_url = Some(storage.poster_url(&key).await?);
+    }
+    Ok(movie)
 }
 
 /// [`detail`] for the public route, on the read connections.
@@ -87,7 +96,7 @@ macro_rules! detail_sql {
         WHERE l.movie_id = m.id), '[]'::jsonb),
     'likes', m.likes, 'dislikes', m.dislikes, 'average_rating', m.average_rating,
     'ratings_count', m.ratings_count, 'comments_count', (SELECT coalesce(sum(n.comments), 0) FROM movie_comment_counts n WHERE n.movie_id = m.id),
-    'created_at', m.created_at, 'updated_at', m.updated_at
+    'created_at', m.created_at, 'updated_at', m.updated_at, 'poster_key', m.poster_key
 ) ",
             $viewer_fields,
             "\nFROM movies m JOIN certifications c ON c.id = m.certification_id\nWHERE m.id = $1"

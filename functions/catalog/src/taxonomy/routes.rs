@@ -130,9 +130,7 @@ macro_rules! taxonomy_routes {
                 ApiPath(id): ApiPath<i64>,
                 filters: MovieFilters,
             ) -> ApiResult<Json<MoviePage>> {
-                store::movies(&state.reads, &$kind, id, &filters, &state.config.currency)
-                    .await
-                    .map(Json)
+                store::movies(&state, &$kind, id, &filters).await.map(Json)
             }
 
             pub fn api() -> OpenApiRouter<AppState> {

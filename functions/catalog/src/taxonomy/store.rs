@@ -1,8 +1,7 @@
 //! The lists' SQL: one implementation for every [`Kind`], its table names from the kind.
 
 use cinema_shared::{
-    ApiError, ApiResult,
-    db::Reads,
+    ApiError, ApiResult, AppState,
     error::{FieldError, ResultExt},
     pagination::{DEFAULT_PER_PAGE, Page, PageRequest},
     text,
@@ -145,12 +144,12 @@ pub async fn delete(db: &PgPool, kind: &Kind, id: i64) -> ApiResult<()> {
 }
 
 pub async fn movies(
-    reads: &Reads,
+    state: &AppState,
     kind: &Kind,
     id: i64,
     filters: &MovieFilters,
-    currency: &str,
 ) -> ApiResult<MoviePage> {
+    let reads = &state.reads;
     let exists_sql = format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)", kind.table);
     let exists = reads
         .fetch_optional(sqlx::query_scalar::<_, bool>(&exists_sql).bind(id))
@@ -158,7 +157,7 @@ pub async fn movies(
     if exists != Some(true) {
         return Err(kind.not_found());
     }
-    listing::list(reads, (kind.scope)(id), filters, currency).await
+    listing::list(state, (kind.scope)(id), filters).await
 }
 
 /// The ids among `ids` of each kind that name nothing, in the order genres, directors, stars,
