@@ -112,7 +112,7 @@ pub async fn checkout(
             status_name(order.status)
         )));
     }
-    let (order, old_total) = reprice(&mut tx, order).await?;
+    let (order, old_total, priced) = reprice(&mut tx, order).await?;
     let currency = Currency::new(&order.currency).map_err(internal)?;
     if order.total.is_zero() {
         let receipt = fulfil::fulfil(&mut tx, &order, &PaymentSource::default()).await?;
@@ -143,7 +143,15 @@ pub async fn checkout(
     .bind(Utc::now() + lifetime)
     .fetch_one(&mut *tx)
     .await?;
-    let lines = checkout_lines(&mut tx, order.id, &currency).await?;
+    let lines = priced
+        .into_iter()
+        .map(|(name, price)| {
+            Ok(CheckoutLine {
+                name,
+                amount: currency.to_minor(price).map_err(internal)?,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
     // Sessions of this order at another total (before a price change) must not be paid now.
     let superseded: Vec<String> = sqlx::query_scalar(
         "SELECT session_id FROM checkouts
@@ -216,7 +224,7 @@ pub async fn checkout(
 async fn reprice(
     conn: &mut PgConnection,
     mut order: LockedOrder,
-) -> ApiResult<(LockedOrder, Option<Decimal>)> {
+) -> ApiResult<(LockedOrder, Option<Decimal>, Vec<(String, Decimal)>)> {
     let lines: Vec<Line> = sqlx::query_as(
         "SELECT oi.position, oi.movie_id, oi.name, oi.price_at_order, m.price, m.is_available,
                 EXISTS (SELECT 1 FROM purchases p
@@ -242,8 +250,13 @@ async fn reprice(
             (price != line.price_at_order).then_some((line.position, price))
         })
         .collect();
+    // The lines at the prices the order now has: what the payment page shows.
+    let priced: Vec<(String, Decimal)> = lines
+        .iter()
+        .map(|line| (line.name.clone(), line.price.unwrap_or(line.price_at_order)))
+        .collect();
     if changed.is_empty() {
-        return Ok((order, None));
+        return Ok((order, None, priced));
     }
     let (positions, prices): (Vec<i16>, Vec<Decimal>) = changed.into_iter().unzip();
     let new_total: Decimal = sqlx::query_scalar(
@@ -264,7 +277,7 @@ async fn reprice(
     .fetch_one(&mut *conn)
     .await?;
     let old_total = std::mem::replace(&mut order.total, new_total);
-    Ok((order, Some(old_total)))
+    Ok((order, Some(old_total), priced))
 }
 
 fn refused(line: &Line, why: &str) -> ApiError {
@@ -280,28 +293,6 @@ fn refused(line: &Line, why: &str) -> ApiError {
         ),
         extra,
     }
-}
-
-/// The order's lines as Stripe shows them.
-async fn checkout_lines(
-    conn: &mut PgConnection,
-    order_id: Uuid,
-    currency: &Currency,
-) -> ApiResult<Vec<CheckoutLine>> {
-    let rows: Vec<(String, Decimal)> = sqlx::query_as(
-        "SELECT name, price_at_order FROM order_items WHERE order_id = $1 ORDER BY position",
-    )
-    .bind(order_id)
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter()
-        .map(|(name, price)| {
-            Ok(CheckoutLine {
-                name,
-                amount: currency.to_minor(price).map_err(internal)?,
-            })
-        })
-        .collect()
 }
 
 fn answer(
