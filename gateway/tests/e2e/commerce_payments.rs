@@ -423,3 +423,73 @@ async fn an_expired_session_cancels_its_order(db: PgPool) {
     let again = order_of(&app, &ann, &[c.movie("A")]).await;
     assert_eq!(again["status"], "pending");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn hostile_reasons_and_a_banned_buyer_change_nothing(db: PgPool) {
+    let (app, stripe) = TestApp::spawn_with_stripe(db).await;
+    let c = app.fixture_catalog().await;
+    let ann = app.make_user(Role::User).await;
+    let order = order_of(&app, &ann, &[c.movie("A")]).await;
+    let id = order_id(&order);
+    // A refund reason with a NUL, or of 3 KB: 422 naming `reason`, whatever the order.
+    for reason in ["nul \u{0} inside".to_owned(), "x".repeat(3 * 1024)] {
+        let refused = app
+            .post(&format!("/orders/{id}/refund"))
+            .bearer_auth(&ann.token)
+            .json(&json!({ "reason": reason }))
+            .send()
+            .await
+            .unwrap();
+        let body = problem(refused, 422).await;
+        assert_eq!(body["errors"][0]["field"], "reason", "{body}");
+    }
+    let unknown_field = app
+        .post(&format!("/orders/{id}/refund"))
+        .bearer_auth(&ann.token)
+        .json(&json!({ "reason": "ok", "amount": "1.00" }))
+        .send()
+        .await
+        .unwrap();
+    problem(unknown_field, 422).await;
+    // Unicode is a reason like any other: the unpaid order is what refuses it.
+    let unicode = app
+        .post(&format!("/orders/{id}/refund"))
+        .bearer_auth(&ann.token)
+        .json(&json!({ "reason": "Фильм не тот 🎬" }))
+        .send()
+        .await
+        .unwrap();
+    problem(unicode, 409).await;
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.order_id = $1", id).await,
+        0
+    );
+    // A malformed order id: 4xx, not 500.
+    let bad_id = call(&app, Method::POST, "/orders/not-a-uuid/checkout", &ann).await;
+    assert!(bad_id.status().is_client_error());
+
+    // Deactivated by an admin: the same token no longer pays, refunds or streams.
+    sqlx::query("UPDATE users SET deactivated_at = now(), is_active = false WHERE id = $1")
+        .bind(ann.id)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    problem(checkout(&app, &ann, &order).await, 401).await;
+    problem(
+        call(&app, Method::POST, &format!("/orders/{id}/refund"), &ann).await,
+        401,
+    )
+    .await;
+    let stream = format!("/movies/{}/stream", c.movie("A"));
+    problem(call(&app, Method::GET, &stream, &ann).await, 401).await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM checkouts WHERE order_id = $1",
+            id
+        )
+        .await,
+        0
+    );
+    assert!(stripe.events().await.is_empty());
+}
