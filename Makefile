@@ -6,10 +6,13 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/cinema/target
 BIN := $(CARGO_TARGET_DIR)/debug
 CLOUD := scripts/local-cloud.sh
-# Every recipe that talks to the local cloud reads the same settings.
-WITH_ENV := set -a && source config/local.env && set +a &&
+# Every recipe that talks to the local cloud reads the same settings: config/local.env for the
+# no-Docker stack, ENV_FILE=config/compose.env for docker-compose.yml's.
+export ENV_FILE ?= config/local.env
+WITH_ENV := set -a && source $(ENV_FILE) && set +a &&
+TOOLS := $${CINEMA_TOOLS_DIR:-.local/tools}
 
-.PHONY: help dev test unit up down install build migrate provision lint check-deploy-files fuzz
+.PHONY: help dev test unit up down install build migrate provision lint check-deploy-files fuzz lambda invoke openapi
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -59,9 +62,20 @@ lint: ## cargo fmt --check and clippy with warnings denied
 fuzz: up build ## Fuzz a gateway of its own over a fresh database with schemathesis (every check; fails on any finding)
 	scripts/fuzz/run.sh
 
-check-deploy-files: build ## Validate docker-compose.yml, the SAM template and the served OpenAPI document
+check-deploy-files: build ## Validate docker-compose.yml and its settings, the SAM template (cfn-lint, sam validate --lint) and the OpenAPI document
 	@command -v docker-compose >/dev/null || $(CLOUD) install-compose
 	docker-compose -f docker-compose.yml config -q
-	$${CINEMA_TOOLS_DIR:-.local/tools}/venv/bin/cfn-lint template.yaml
+	scripts/check-compose-env.sh
+	$(TOOLS)/venv/bin/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 $(TOOLS)/lambda-venv/bin/sam validate --lint --region us-east-1 -t template.yaml
 	$(BIN)/cinema openapi > $(CARGO_TARGET_DIR)/openapi.json
-	$${CINEMA_TOOLS_DIR:-.local/tools}/venv/bin/python scripts/check-openapi.py $(CARGO_TARGET_DIR)/openapi.json
+	$(TOOLS)/venv/bin/python scripts/check-openapi.py $(CARGO_TARGET_DIR)/openapi.json
+
+lambda: ## Build every function for Lambda (arm64 zips in $CARGO_TARGET_DIR/lambda) and report their sizes
+	scripts/lambda.sh build
+
+invoke: up build ## Serve the debug functions behind `cargo lambda watch` and send each fixture in events/
+	$(WITH_ENV) $(BIN)/cinema migrate && $(BIN)/cinema provision && scripts/lambda.sh invoke
+
+openapi: build ## Regenerate the API description the platform function serves (functions/platform/openapi.json)
+	$(BIN)/cinema openapi > functions/platform/openapi.json

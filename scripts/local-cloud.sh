@@ -2,7 +2,8 @@
 # The local cloud without Docker: PostgreSQL, an S3 server that checks signatures (s3s-fs), an
 # SQS server (moto), an SMTP catcher with an HTTP API (maildev) and the local Stripe stand-in
 # (tools/stripe-standin, built from this workspace), all on 127.0.0.1; `install` also brings
-# Debian's chromium, in which the tests render the docs page.
+# Debian's chromium, in which the tests render the docs page, and the Lambda tools (cargo-lambda
+# with zig, the SAM CLI) that `make lambda`, `make invoke` and the local-invocation test use.
 #
 #   scripts/local-cloud.sh install   install what is missing (idempotent)
 #   scripts/local-cloud.sh up        install, then start what is not already running
@@ -27,10 +28,15 @@ CFN_LINT_VERSION=1.58.0
 OPENAPI_VALIDATOR_VERSION=0.9.0
 SCHEMATHESIS_VERSION=4.32.5
 MAILDEV_VERSION=3.0.0
+# The Lambda tools, in a venv of their own (SAM pins its own cfn-lint and boto): cargo-lambda ships
+# zig through the ziglang wheel, so it cross-compiles to arm64 with nothing else installed.
+CARGO_LAMBDA_VERSION=1.9.2
+ZIGLANG_VERSION=0.14.1
+SAM_CLI_VERSION=1.170.0
 
 set -a
 # shellcheck source=../config/local.env
-source "$repo/config/local.env"
+source "$repo/${ENV_FILE:-config/local.env}"
 set +a
 
 say() { printf '[local-cloud] %s\n' "$*" >&2; }
@@ -83,6 +89,14 @@ install() {
     # shellcheck disable=SC2086 # the pins are words on purpose
     "$tools/venv/bin/pip" install -q --disable-pip-version-check $python_pins
     echo "$python_pins" >"$tools/venv/.pins"
+  fi
+  local lambda_pins="cargo-lambda==$CARGO_LAMBDA_VERSION ziglang==$ZIGLANG_VERSION aws-sam-cli==$SAM_CLI_VERSION"
+  if [ "$(cat "$tools/lambda-venv/.pins" 2>/dev/null)" != "$lambda_pins" ]; then
+    say "installing $lambda_pins"
+    python3 -m venv "$tools/lambda-venv"
+    # shellcheck disable=SC2086 # the pins are words on purpose
+    "$tools/lambda-venv/bin/pip" install -q --disable-pip-version-check $lambda_pins
+    echo "$lambda_pins" >"$tools/lambda-venv/.pins"
   fi
   if [ ! -x "$tools/node/node_modules/.bin/maildev" ]; then
     say "installing maildev $MAILDEV_VERSION"

@@ -92,7 +92,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // The only command that needs no settings: the document is built from the routes alone.
     if let Command::Openapi = cli.command {
-        println!("{}", cinema_platform::document().to_pretty_json()?);
+        println!("{}", cinema_gateway::openapi::document().to_pretty_json()?);
         return Ok(());
     }
     // Operator work (migrations, generators) may run longer than any request may.

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod mail_pump;
+pub mod openapi;
 pub mod schedule;
 
 use axum::Router;

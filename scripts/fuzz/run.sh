@@ -31,7 +31,7 @@ done
 
 set -a
 # shellcheck source=../../config/local.env
-source config/local.env
+source "${ENV_FILE:-config/local.env}"
 set +a
 
 admin_email=fuzz-admin@cinema.local

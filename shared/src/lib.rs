@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod aws;
 pub mod client;
+pub mod conditional;
 pub mod config;
 pub mod db;
 pub mod email;

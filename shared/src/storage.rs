@@ -1,6 +1,6 @@
 //! Files live in S3 and never pass through a function body: clients get presigned URLs.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
@@ -66,9 +66,30 @@ impl Storage {
         Ok(self.presign_get(key, AVATAR_LINK_TTL).await?.url)
     }
 
-    /// A link to a movie's poster, for showing it in a list or a detail.
+    /// A link to a movie's poster, for showing it in a list or a detail. It is signed as of the
+    /// start of the current window, so every answer within the window carries the same URL: a
+    /// list stays byte-identical (its ETag holds) and browsers keep the image cached.
     pub async fn poster_url(&self, key: &str) -> anyhow::Result<String> {
-        Ok(self.presign_get(key, POSTER_LINK_TTL).await?.url)
+        let window = POSTER_SIGNING_WINDOW.as_secs();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .context("the clock is before 1970")?
+            .as_secs();
+        let signed_at = UNIX_EPOCH + Duration::from_secs(now - now % window);
+        let config = PresigningConfig::builder()
+            .start_time(signed_at)
+            .expires_in(POSTER_LINK_TTL + POSTER_SIGNING_WINDOW)
+            .build()
+            .context("presigning lifetime")?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .context("presigning a poster link")?;
+        Ok(request.uri().to_owned())
     }
 
     pub async fn presign_get(&self, key: &str, ttl: Duration) -> anyhow::Result<PresignedUrl> {
@@ -87,8 +108,12 @@ impl Storage {
 /// Avatar links are for showing a page now, not for keeping.
 pub const AVATAR_LINK_TTL: Duration = Duration::from_secs(300);
 
-/// Poster links outlive a page view by a margin: a client may cache a list for a while.
+/// Poster links outlive a page view by a margin: a client may cache a list for a while. Each
+/// link works at least this long after it is handed out.
 pub const POSTER_LINK_TTL: Duration = Duration::from_secs(3600);
+
+/// Poster links handed out within one window are the same link.
+const POSTER_SIGNING_WINDOW: Duration = Duration::from_secs(1800);
 
 fn presigning(ttl: Duration) -> anyhow::Result<PresigningConfig> {
     PresigningConfig::expires_in(ttl).context("presigning lifetime")

@@ -12,7 +12,7 @@ pub use cinema_listing as listing;
 pub use cinema_listing::decimal;
 
 use axum::Router;
-use cinema_shared::{AppState, openapi};
+use cinema_shared::{AppState, conditional, openapi};
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -25,7 +25,9 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// The group's routes, ready to serve.
 pub fn router(state: AppState) -> Router {
+    // Every GET here is a catalog read a browser or CDN may revalidate (ETag, 304).
     openapi::into_router(api(), state)
+        .layer(axum::middleware::from_fn(conditional::conditional_get))
 }
 
 /// The group's part of the API description.

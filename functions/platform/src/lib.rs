@@ -5,7 +5,6 @@ mod health;
 
 use axum::Router;
 use cinema_shared::{AppState, openapi};
-use utoipa::openapi::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The group's routes with their OpenAPI descriptions.
@@ -22,7 +21,4 @@ pub fn router(state: AppState) -> Router {
     openapi::into_router(api(), state)
 }
 
-/// The whole API's description: every group's routes, as served by `/openapi.json`.
-pub fn document() -> OpenApi {
-    docs::whole_api()
-}
+pub use docs::DOCUMENT;

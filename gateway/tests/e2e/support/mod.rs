@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod lambda;
 pub mod mail;
 pub mod stripe;
 pub mod users;
