@@ -25,6 +25,7 @@ mod email_outbox;
 mod engagement_comments;
 mod engagement_favorites;
 mod engagement_reactions;
+mod faults;
 mod health;
 mod janitor;
 mod lambda_invoke;

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod catalog;
 pub mod lambda;
 pub mod mail;
+pub mod postgres;
 pub mod stripe;
 pub mod users;
 
