@@ -45,13 +45,21 @@ class Runtime(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        pass  # a killed process's connection; what matters is recorded by the handlers
+
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
         self.lock = threading.Condition()
+        # Each started process is a generation: a killed process's `/next`, still waiting here,
+        # must not take the next process's event.
+        self.generation = 0
         self.reset()
 
     def reset(self):
         with self.lock:
+            self.generation += 1
+            self.lock.notify_all()
             self.first_next_at = None
             self.pending = None  # (request id, body bytes)
             self.answered = {}  # request id -> (time, status path, body)
@@ -71,8 +79,17 @@ class Runtime(http.server.ThreadingHTTPServer):
         return answered_at - given, answer
 
 
+def generation_of(path):
+    """Each process reaches the runtime API under `/g<generation>/`, so a late request of a
+    killed process is told apart from the current one's."""
+    first = path.strip("/").split("/")[0]
+    return int(first[1:]) if first.startswith("g") and first[1:].isdigit() else -1
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Small answers at once: with Nagle's algorithm each exchange waits out a delayed ACK (40 ms).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -82,10 +99,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not self.path.endswith("/runtime/invocation/next"):
             return self.reply(404, b"")
         with runtime.lock:
+            generation = generation_of(self.path)
+            if generation != runtime.generation:
+                # A killed process's request, handled late: it must not take the event.
+                self.close_connection = True
+                return
             if runtime.first_next_at is None:
                 runtime.first_next_at = time.perf_counter()
                 runtime.lock.notify_all()
-            runtime.lock.wait_for(lambda: runtime.pending is not None)
+            runtime.lock.wait_for(
+                lambda: runtime.pending is not None or runtime.generation != generation
+            )
+            if runtime.generation != generation:
+                self.close_connection = True
+                return
             request_id, body = runtime.pending
             runtime.pending = None
         deadline = int((time.time() + 60) * 1000)
@@ -119,8 +146,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self._headers_buffer.append(b"\r\n" + body)  # headers and body in one write
+        try:
+            self.flush_headers()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # a killed process's connection
 
 
 def peak_rss_mb(pid):
@@ -136,7 +166,7 @@ def measure(runtime, binary, fixture, runs, warm):
     port = runtime.server_address[1]
     env = dict(
         os.environ,
-        AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{port}",
+        AWS_LAMBDA_RUNTIME_API="",  # set per process below
         AWS_LAMBDA_FUNCTION_NAME=binary.name,
         AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256",
@@ -145,6 +175,7 @@ def measure(runtime, binary, fixture, runs, warm):
     inits, firsts, warms, rss = [], [], [], []
     for run in range(runs):
         runtime.reset()
+        env["AWS_LAMBDA_RUNTIME_API"] = f"http://127.0.0.1:{port}/g{runtime.generation}"
         started = time.perf_counter()
         process = subprocess.Popen([str(binary)], env=env, stdout=subprocess.DEVNULL)
         try:

@@ -2,8 +2,10 @@
 # The functions as Lambda packages and Lambda invocations, with cargo-lambda from the project's
 # tools (scripts/local-cloud.sh installs it, with zig, so arm64 cross-compiles offline).
 #
-#   scripts/lambda.sh build    release arm64 zips of every function, then their sizes
-#                              ($CARGO_TARGET_DIR/lambda/<function>/bootstrap.zip, sizes.md)
+#   scripts/lambda.sh build    release arm64 zips of every function and their sizes
+#                              ($CARGO_TARGET_DIR/lambda/<function>/bootstrap.zip, sizes.md),
+#                              then `sam build` on that build: one artefact per function in
+#                              $CARGO_TARGET_DIR/sam (offline: it only re-runs cargo lambda)
 #   scripts/lambda.sh invoke   `cargo lambda watch` on 127.0.0.1 with the debug builds polling
 #                              it, then every fixture in events/ sent with `cargo lambda invoke`
 #                              (run with the settings of config/local.env exported; `make invoke`)
@@ -41,6 +43,25 @@ build() {
   AWS_LC_SYS_NO_JITTER_ENTROPY=1 cargo_lambda build --release --arm64 --output-format zip \
     --lambda-dir "$target/lambda" "${bins[@]}"
   report_sizes | tee "$target/lambda/sizes.md"
+  sam_build
+}
+
+# SAM's rust-cargolambda builder runs `cargo lambda build --release --arm64 --bin <name>` per
+# function, which finds the build above up to date (same features, same jitter setting), and
+# copies each bootstrap into its artefact directory.
+sam_build() {
+  local bin
+  bin="$(cd "$tools" && pwd)/lambda-venv/bin"
+  AWS_LC_SYS_NO_JITTER_ENTROPY=1 SAM_CLI_TELEMETRY=0 PATH="$bin:$PATH" \
+    "$bin/sam" build --template template.yaml --build-dir "$target/sam"
+  local built=0
+  for function in "${FUNCTIONS[@]}"; do
+    local name
+    name="$(tr '[:lower:]' '[:upper:]' <<<"${function:0:1}")${function:1}Function"
+    [ -x "$target/sam/$name/bootstrap" ] || { say "sam build made no bootstrap for $name"; exit 1; }
+    built=$((built + 1))
+  done
+  say "sam build: $built artefacts in $target/sam"
 }
 
 report_sizes() {

@@ -180,12 +180,15 @@ impl From<garde::Report> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     /// A database that cannot answer in time (no free connection, a statement past its timeout,
-    /// a connection that broke) is a 503 the client may retry, not a 500.
+    /// a connection that broke, a server shutting down or starting up, or one out of connection
+    /// slots) is a 503 the client may retry, not a 500.
     fn from(err: sqlx::Error) -> Self {
         let unavailable = match &err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-            // query_canceled: the statement timeout, or a cancel of a dropped request.
-            sqlx::Error::Database(db) => db.code().as_deref() == Some("57014"),
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Io(_) => true,
+            sqlx::Error::Database(db) => db.code().as_deref().is_some_and(is_unavailable_code),
             _ => false,
         };
         if unavailable {
@@ -197,6 +200,14 @@ impl From<sqlx::Error> for ApiError {
             Self::Internal(err.into())
         }
     }
+}
+
+/// SQLSTATEs that say "not now" rather than "wrong": 57014 query_canceled (the statement
+/// timeout, or the cancel of a dropped request); 57P01-57P03 admin or crash shutdown and
+/// cannot_connect_now (a restart in progress); 53300 too_many_connections; class 08, the
+/// connection failed.
+fn is_unavailable_code(code: &str) -> bool {
+    matches!(code, "57014" | "57P01" | "57P02" | "57P03" | "53300") || code.starts_with("08")
 }
 
 impl IntoResponse for ApiError {
@@ -300,6 +311,18 @@ mod tests {
         assert_eq!(body["status"], 422);
         assert_eq!(body["errors"][0]["field"], "email");
         assert_eq!(body["errors"][1]["message"], "too short");
+    }
+
+    #[test]
+    fn a_restart_or_a_full_server_is_unavailable_not_an_internal_error() {
+        for code in [
+            "57014", "57P01", "57P02", "57P03", "53300", "08006", "08001",
+        ] {
+            assert!(is_unavailable_code(code), "{code}");
+        }
+        for code in ["23505", "22P02", "42P01", "57P04"] {
+            assert!(!is_unavailable_code(code), "{code}");
+        }
     }
 
     #[tokio::test]
