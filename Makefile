@@ -62,7 +62,7 @@ lint: ## cargo fmt --check and clippy with warnings denied
 fuzz: up build ## Fuzz a gateway of its own over a fresh database with schemathesis (every check; fails on any finding)
 	scripts/fuzz/run.sh
 
-check-deploy-files: build ## Validate docker-compose.yml and its settings, the SAM template (cfn-lint, sam validate --lint) and the OpenAPI document
+check-deploy-files: install build ## Validate docker-compose.yml and its settings, the SAM template (cfn-lint, sam validate --lint) and the OpenAPI document
 	@command -v docker-compose >/dev/null || $(CLOUD) install-compose
 	docker-compose -f docker-compose.yml config -q
 	scripts/check-compose-env.sh
