@@ -5,8 +5,8 @@
 
 Threads loop over: the catalog list (anonymous), a login of the demo user, and a sign-up with a
 new address each time. Every answer is recorded with its time, status, content type and
-latency. FILE (--events) holds the lines `<seconds since start> <label>` that bench/faults.sh
-writes when it stops or starts a server, so the report splits the run into phases.
+latency. FILE (--events) holds the lines `<unix time> <label>` that bench/faults.sh writes when it stops
+or starts a server, so the report splits the run into phases on one clock.
 """
 
 import argparse
@@ -48,6 +48,7 @@ def main():
     args = parser.parse_args()
 
     begun = time.perf_counter()
+    begun_at = time.time()
     records = []
     lock = threading.Lock()
     signups = []
@@ -80,7 +81,7 @@ def main():
     with open(args.events) as lines:
         for line in lines:
             at, label = line.split(maxsplit=1)
-            events.append((float(at), label.strip()))
+            events.append((float(at) - begun_at, label.strip()))
     bounds = [0.0] + [at for at, _ in events] + [float("inf")]
     names = ["before"] + [label for _, label in events]
     report = []

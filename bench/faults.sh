@@ -51,7 +51,7 @@ export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$S3_PORT AWS_ENDPOINT_URL_SQS=http:/
 export MAIL_QUEUE_URL=http://127.0.0.1:$SQS_PORT/123456789012/cinema-mail
 export DATABASE_ACQUIRE_TIMEOUT_SECS=2 DATABASE_MAX_CONNECTIONS=4
 export LOGIN_LIMIT_PER_EMAIL=1000000 LOGIN_LIMIT_PER_CLIENT=1000000 EMAIL_LIMIT_PER_CLIENT=1000000
-export JANITOR_INTERVAL_SECS=5 GATEWAY_ADDR=127.0.0.1:$API_PORT RUST_LOG=error
+export JANITOR_INTERVAL_SECS=5 GATEWAY_ADDR=127.0.0.1:$API_PORT RUST_LOG=warn
 "$REL/cinema" migrate
 "$REL/cinema" provision
 "$REL/cinema" seed-demo >/dev/null
@@ -66,12 +66,11 @@ PIDS+=($!)
 python3 bench/fault_probe.py --base "$BASE" --seconds 60 --events "$WORK/events" --out "$WORK/probe.json" &
 probe=$!
 started=$(date +%s.%N)
-elapsed() { python3 -c "import sys, time; print(round(time.time() - float(sys.argv[1]), 3))" "$started"; }
 at() { python3 -c "import sys, time; time.sleep(max(0, float(sys.argv[1]) - (time.time() - float(sys.argv[2]))))" "$1" "$started"; }
-mark() { echo "$(elapsed) $1" >>"$WORK/events"; }
-at 10; pg_stop; mark "postgres-down"
+mark() { date +"%s.%N $1" >>"$WORK/events"; }
+at 10; mark "postgres-down"; pg_stop
 at 20; pg_start; mark "postgres-back"
-at 35; kill "$(cat "$WORK/s3.pid")" "$(cat "$WORK/sqs.pid")"; mark "s3-sqs-down"
+at 35; mark "s3-sqs-down"; kill "$(cat "$WORK/s3.pid")" "$(cat "$WORK/sqs.pid")"
 at 45; s3_start; sqs_start; mark "s3-sqs-back"
 # moto keeps its queues in memory: a restarted one must get its queue back, as AWS's never loses it.
 "$REL/cinema" provision >/dev/null
@@ -114,5 +113,6 @@ PY
   echo "Accounts without the activation token written with them: $without_token."
   echo "Emails still in the outbox 90 s after the end (the janitor relays those older than 60 s): $waiting."
 } >>"$out"
+cp "$WORK/gateway.log" "${out%.md}-gateway.log"
 cat "$out"
-log "report: $out"
+log "report: $out (the gateway's warnings beside it)"

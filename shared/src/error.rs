@@ -180,14 +180,18 @@ impl From<garde::Report> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     /// A database that cannot answer in time (no free connection, a statement past its timeout,
-    /// a connection that broke, a server shutting down or starting up, or one out of connection
-    /// slots) is a 503 the client may retry, not a 500.
+    /// a connection that broke or garbled, a server shutting down or starting up, or one out of
+    /// connection slots) is a 503 the client may retry, not a 500.
     fn from(err: sqlx::Error) -> Self {
         let unavailable = match &err {
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed
-            | sqlx::Error::Io(_) => true,
+            | sqlx::Error::Io(_)
+            // A server going down mid-handshake answers garbage (seen: "unexpected response
+            // from SSLRequest: 0x00" during a shutdown).
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::Tls(_) => true,
             sqlx::Error::Database(db) => db.code().as_deref().is_some_and(is_unavailable_code),
             _ => false,
         };
@@ -311,6 +315,14 @@ mod tests {
         assert_eq!(body["status"], 422);
         assert_eq!(body["errors"][0]["field"], "email");
         assert_eq!(body["errors"][1]["message"], "too short");
+    }
+
+    #[test]
+    fn a_garbled_connection_is_unavailable() {
+        let error = ApiError::from(sqlx::Error::Protocol(
+            "unexpected response from SSLRequest: 0x00".into(),
+        ));
+        assert!(matches!(error, ApiError::ServiceUnavailable(_)));
     }
 
     #[test]
