@@ -75,7 +75,7 @@ lambda: ## Build every function for Lambda (arm64 zips in $CARGO_TARGET_DIR/lamb
 	scripts/lambda.sh build
 
 invoke: up build ## Serve the debug functions behind `cargo lambda watch` and send each fixture in events/
-	$(WITH_ENV) $(BIN)/cinema migrate && $(BIN)/cinema provision && scripts/lambda.sh invoke
+	$(WITH_ENV) $(BIN)/cinema migrate && $(BIN)/cinema provision && $(BIN)/cinema seed-demo >/dev/null && scripts/lambda.sh invoke
 
 openapi: build ## Regenerate the API description the platform function serves (functions/platform/openapi.json)
 	$(BIN)/cinema openapi > functions/platform/openapi.json
