@@ -2,8 +2,8 @@
 //! favorites, purchases): filters, sort, search and page over a [`Scope`], in one statement.
 //!
 //! The statement pages over movie ids first (an index walk that reads no row it does not
-//! return) and only then builds the page's items, with their certification and genres, as one
-//! JSON value: one round trip, no query per movie.
+//! return) and only then writes the page as JSON text from each movie's stored list card and
+//! its live counters: one round trip, no query per movie, no object assembled per request.
 
 pub mod decimal;
 mod filter_schemas;
@@ -16,11 +16,13 @@ mod statement;
 pub use params::{MAX_SEARCH_CHARS, MAX_SEARCH_WORDS, MovieFilters, Sort, SortKey};
 pub use statement::build;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use cinema_shared::{ApiError, AppState, error::FieldError, pagination::Page};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sqlx::types::Json;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -44,7 +46,9 @@ pub struct Named {
 }
 
 /// A movie as lists show it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+// Documentation only: the statement writes each item in this shape (see statement.rs), and the
+// API passes it on as it is.
+#[derive(ToSchema)]
 pub struct MovieSummary {
     pub id: Uuid,
     pub name: String,
@@ -70,29 +74,26 @@ pub struct MovieSummary {
     pub dislikes: i64,
     pub created_at: DateTime<Utc>,
     /// A link to its poster once one was uploaded (it works for an hour).
-    #[serde(default)]
     pub poster_url: Option<String>,
-    /// Where the poster is in the media bucket: the link is made from it.
-    #[serde(default, skip_serializing)]
-    #[schema(ignore)]
-    pub poster_key: Option<String>,
     /// When the caller bought it: in the caller's purchases only.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schema(required = false)]
     pub purchased_at: Option<DateTime<Utc>>,
 }
 
 /// A page of movies.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MoviePage {
-    pub items: Vec<MovieSummary>,
+    // Each a `MovieSummary`, as the statement wrote it.
+    #[schema(value_type = Vec<MovieSummary>)]
+    pub items: Vec<Box<RawValue>>,
     pub page: i64,
     pub per_page: i64,
     pub total: i64,
     pub pages: i64,
 }
 
-impl From<Page<MovieSummary>> for MoviePage {
-    fn from(page: Page<MovieSummary>) -> Self {
+impl From<Page<Box<RawValue>>> for MoviePage {
+    fn from(page: Page<Box<RawValue>>) -> Self {
         Self {
             items: page.items,
             page: page.page,
@@ -105,12 +106,21 @@ impl From<Page<MovieSummary>> for MoviePage {
 
 /// What the statement returns.
 #[derive(Deserialize)]
-struct Listed {
+struct Listed<'a> {
     total: i64,
-    items: Vec<MovieSummary>,
+    #[serde(borrow)]
+    items: Vec<&'a RawValue>,
+    /// The poster key of each listed movie that has one.
+    posters: HashMap<Uuid, String>,
     /// Per id filter, the ids that name nothing (present only when id filters were given).
     #[serde(default)]
     unknown: Option<[Vec<i64>; 4]>,
+}
+
+/// Just the id of a listed item.
+#[derive(Deserialize)]
+struct ItemId {
+    id: Uuid,
 }
 
 /// Lists the movies of `scope` that pass `filters`: validates, runs one statement, answers a
@@ -124,11 +134,12 @@ pub async fn list(
     let reads = &state.reads;
     let statement = build(scope, filters, &state.config.currency);
     let prepare = repeats::seen_before(&statement.sql);
-    let Json(listed) = reads
-        .fetch_optional(statement.query_scalar::<Json<Listed>>().persistent(prepare))
+    let text: String = reads
+        .fetch_optional(statement.query_scalar::<String>().persistent(prepare))
         .await
         .map_err(too_long)?
         .ok_or(sqlx::Error::RowNotFound)?;
+    let listed: Listed = serde_json::from_str(&text).map_err(unreadable)?;
     if let Some(unknown) = listed.unknown {
         let errors: Vec<FieldError> = filters
             .id_filters()
@@ -143,13 +154,38 @@ pub async fn list(
             return Err(ApiError::Validation(errors));
         }
     }
-    let mut items = listed.items;
-    for item in &mut items {
-        if let Some(key) = item.poster_key.take() {
-            item.poster_url = Some(state.storage.poster_url(&key).await?);
-        }
+    let mut items = Vec::with_capacity(listed.items.len());
+    for item in listed.items {
+        items.push(match poster_of(item, &listed.posters)? {
+            Some(key) => with_poster_url(item, state.storage.poster_url(key).await?)?,
+            None => item.to_owned(),
+        });
     }
     Ok(Page::new(items, filters.page_request(), listed.total).into())
+}
+
+/// The poster key of `item`, if it has one (only then is the item read).
+fn poster_of<'p>(
+    item: &RawValue,
+    posters: &'p HashMap<Uuid, String>,
+) -> Result<Option<&'p String>, ApiError> {
+    if posters.is_empty() {
+        return Ok(None);
+    }
+    let ItemId { id } = serde_json::from_str(item.get()).map_err(unreadable)?;
+    Ok(posters.get(&id))
+}
+
+/// `item` with its `poster_url` set to `url`.
+fn with_poster_url(item: &RawValue, url: String) -> Result<Box<RawValue>, ApiError> {
+    let mut fields: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(item.get()).map_err(unreadable)?;
+    fields.insert("poster_url".to_owned(), url.into());
+    serde_json::value::to_raw_value(&fields).map_err(unreadable)
+}
+
+fn unreadable(err: serde_json::Error) -> ApiError {
+    anyhow::anyhow!("the list statement wrote unreadable JSON: {err}").into()
 }
 
 /// A list stopped by the statement timeout is a 503 the caller can act on (a narrower search

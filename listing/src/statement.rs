@@ -1,6 +1,6 @@
 //! The one statement behind every movie list: the filter conditions, the page's ids (an index
 //! walk, a search's ranked matches, or a deep catalog page from its anchor), the total, and the
-//! page's items as JSON.
+//! page's items as JSON text in their final shape, which the API passes on without decoding.
 
 use super::{MovieFilters, Scope, Sort, SortKey, search};
 use crate::sql::{Arg, Statement};
@@ -14,25 +14,29 @@ const LINKS: [(&str, &str, &str); 4] = [
     ("", "certification_id", "certifications"),
 ];
 
-/// The condition "the movie is linked to one of the ids `ids`".
+/// The condition "the movie is linked to one of the ids `ids`" (an SQL `bigint[]`).
 fn linked_to_any(link: usize, ids: &str) -> String {
-    let (table, column, _) = LINKS[link];
-    if table.is_empty() {
-        format!("m.{column} = ANY({ids})")
-    } else {
-        format!(
+    match LINKS[link] {
+        // Genres are stored on the movie too, and every sort index carries them: the walk
+        // checks them in the index, with no lookup per movie.
+        ("movie_genres", ..) => format!("m.genre_ids && {ids}"),
+        ("", column, _) => format!("m.{column} = ANY({ids})"),
+        (table, column, _) => format!(
             "EXISTS (SELECT 1 FROM {table} l WHERE l.movie_id = m.id AND l.{column} = ANY({ids}))"
-        )
+        ),
     }
 }
 
 /// The condition "the movie is linked to the id `id`".
 fn linked_to(link: usize, id: &str) -> String {
-    let (table, column, _) = LINKS[link];
-    if table.is_empty() {
-        format!("m.{column} = {id}")
-    } else {
-        format!("EXISTS (SELECT 1 FROM {table} l WHERE l.movie_id = m.id AND l.{column} = {id})")
+    match LINKS[link] {
+        ("movie_genres", ..) => format!("{id} = ANY(m.genre_ids)"),
+        ("", column, _) => format!("m.{column} = {id}"),
+        (table, column, _) => {
+            format!(
+                "EXISTS (SELECT 1 FROM {table} l WHERE l.movie_id = m.id AND l.{column} = {id})"
+            )
+        }
     }
 }
 
@@ -74,12 +78,19 @@ struct Filtering {
     single_link: Option<(usize, String)>,
     /// Per id filter, the SQL of its ids, if given.
     id_lists: Vec<Option<String>>,
+    /// For a user's favorites or purchases, the count of their rows: the total when the scope
+    /// is all there is (each row names an existing movie, by its foreign key).
+    owned_count: Option<String>,
+    /// For a user's favorites, the SQL of the user's id.
+    favorites_of: Option<String>,
 }
 
 impl Filtering {
     fn new(st: &mut Statement, scope: Scope, filters: &MovieFilters) -> Self {
         let mut conditions = Vec::new();
         let mut single_link = None;
+        let mut owned_count = None;
+        let mut favorites_of = None;
         let mut link_scope = |link: usize, id: i64, st: &mut Statement| {
             let id = st.arg(Arg::Int(id));
             conditions.push(linked_to(link, &id));
@@ -91,14 +102,23 @@ impl Filtering {
             Scope::Director(id) => link_scope(1, id, st),
             Scope::Star(id) => link_scope(2, id, st),
             Scope::Certification(id) => link_scope(3, id, st),
-            Scope::FavoritesOf(user) => conditions.push(format!(
-                "EXISTS (SELECT 1 FROM favorites f WHERE f.movie_id = m.id AND f.user_id = {})",
-                st.arg(Arg::Uuid(user))
-            )),
-            Scope::PurchasesOf(user) => conditions.push(format!(
-                "EXISTS (SELECT 1 FROM purchases o WHERE o.movie_id = m.id AND o.user_id = {})",
-                st.arg(Arg::Uuid(user))
-            )),
+            Scope::FavoritesOf(user) | Scope::PurchasesOf(user) => {
+                let table = if matches!(scope, Scope::FavoritesOf(_)) {
+                    "favorites"
+                } else {
+                    "purchases"
+                };
+                let user = st.arg(Arg::Uuid(user));
+                conditions.push(format!(
+                    "EXISTS (SELECT 1 FROM {table} o WHERE o.movie_id = m.id AND o.user_id = {user})"
+                ));
+                owned_count = Some(format!(
+                    "(SELECT count(*) FROM {table} o WHERE o.user_id = {user})"
+                ));
+                if table == "favorites" {
+                    favorites_of = Some(user);
+                }
+            }
         }
         let years: Vec<String> = [
             ("=", filters.year),
@@ -139,6 +159,8 @@ impl Filtering {
             years,
             single_link,
             id_lists,
+            owned_count,
+            favorites_of,
         }
     }
 
@@ -161,7 +183,8 @@ impl Filtering {
         }
     }
 
-    /// `, 'unknown', [...]`: per id filter, the ids that name nothing (only with id filters).
+    /// `|| ', "unknown" : [...]'`: per id filter, the ids that name nothing (only with id
+    /// filters).
     fn unknown_ids(&self) -> String {
         if self.id_lists.iter().all(Option::is_none) {
             return String::new();
@@ -178,7 +201,10 @@ impl Filtering {
                 None => "'{}'::bigint[]".to_owned(),
             })
             .collect();
-        format!(", 'unknown', json_build_array({})", arrays.join(", "))
+        format!(
+            " || ', \"unknown\" : ' || json_build_array({})::text",
+            arrays.join(", ")
+        )
     }
 }
 
@@ -245,6 +271,8 @@ fn browse_total(filtering: &Filtering) -> String {
             "(SELECT coalesce(sum(movie_count), 0) FROM movie_year_counts WHERE {})",
             filtering.years.join(" AND ")
         )
+    } else if let (1, Some(count)) = (conditions, &filtering.owned_count) {
+        count.clone()
     } else if let (1, Some((link, id))) = (conditions, &filtering.single_link) {
         format!(
             "coalesce((SELECT movie_count FROM {} WHERE id = {id}), 0)",
@@ -279,6 +307,17 @@ fn browse_paging(
                 UNION ALL \
                 (SELECT m.id FROM movies m WHERE NOT EXISTS (SELECT 1 FROM anchor) \
                  ORDER BY {order} LIMIT {limit} OFFSET {offset}))"
+        )
+    } else if let (1, Some(user), true) = (
+        filtering.conditions.len(),
+        &filtering.favorites_of,
+        sort == Sort::default(),
+    ) {
+        // A user's favorites, newest movies first: a walk of their favorites in that order
+        // (each carries its movie's created_at), with no lookup of the movies skipped.
+        format!(
+            "page AS (SELECT o.movie_id AS id FROM favorites o WHERE o.user_id = {user} \
+             ORDER BY o.movie_created_at DESC, o.movie_id DESC LIMIT {limit} OFFSET {offset})"
         )
     } else {
         format!(
@@ -316,44 +355,50 @@ pub fn build(scope: Scope, filters: &MovieFilters, currency: &str) -> Statement 
         }
     };
     let unknown = filtering.unknown_ids();
-    let item = item_json(&st.arg(Arg::Text(currency.to_owned())));
-    let item = match scope {
+    let currency = st.arg(Arg::Text(json_string(currency)));
+    let purchased_at = match scope {
         // A library also says when each movie became the user's.
         Scope::PurchasesOf(user) => format!(
-            "(({item})::jsonb || jsonb_build_object('purchased_at', (SELECT o.purchased_at \
-             FROM purchases o WHERE o.movie_id = m.id AND o.user_id = {})))",
+            " || ', \"purchased_at\" : ' || to_json((SELECT api_time(o.purchased_at) \
+             FROM purchases o WHERE o.movie_id = m.id AND o.user_id = {}))::text",
             st.arg(Arg::Uuid(user))
         ),
-        _ => item,
+        _ => String::new(),
     };
+    let item = format!(
+        "{}{purchased_at} || ', \"poster_url\" : null}}'",
+        item_text(&currency)
+    );
+    // The page's items as JSON text in order, and the poster keys of those that have one
+    // (the API signs a link for each).
     st.sql = format!(
-        "WITH {with} \
-         SELECT json_build_object(\
-            'total', {total}, \
-            'items', coalesce((\
-                SELECT json_agg({item} ORDER BY {order}) \
-                FROM page JOIN movies m ON m.id = page.id \
-                JOIN certifications c ON c.id = m.certification_id), '[]'::json)\
-            {unknown})"
+        "WITH {with}, \
+         listed AS (\
+            SELECT string_agg({item}, ', ' ORDER BY {order}) AS items, \
+                   json_object_agg(m.id, m.poster_key) FILTER (WHERE m.poster_key IS NOT NULL) \
+                       AS posters \
+            FROM page JOIN movies m ON m.id = page.id) \
+         SELECT '{{\"total\" : ' || {total} || ', \"items\" : [' || coalesce(items, '') \
+            || '], \"posters\" : ' || coalesce(posters::text, '{{}}'){unknown} || '}}' \
+         FROM listed"
     );
     st
 }
 
-/// One list item as JSON, over the movie `m` and its certification `c`, priced in `currency`
-/// (an SQL expression).
-fn item_json(currency: &str) -> String {
+/// `text` as a JSON string (quoted and escaped).
+fn json_string(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+/// One list item as JSON text without its poster link and closing brace, over the movie `m`: its
+/// card (kept by triggers, see the movie_cards migration) and the counters that move with every
+/// like and rating, priced in `currency` (an SQL expression of a JSON string).
+fn item_text(currency: &str) -> String {
     format!(
-        "json_build_object(\
-    'id', m.id, 'name', m.name, 'year', m.year, 'time', m.time, 'imdb', m.imdb, \
-    'votes', m.votes, 'price', m.price::text, 'currency', {currency}, \
-    'is_available', m.is_available, \
-    'certification', json_build_object('id', c.id, 'name', c.name), \
-    'genres', coalesce((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) \
-        ORDER BY g.name, g.id) FROM movie_genres mg JOIN genres g ON g.id = mg.genre_id \
-        WHERE mg.movie_id = m.id), '[]'::json), \
-    'average_rating', m.average_rating, 'ratings_count', m.ratings_count, \
-    'likes', m.likes, 'dislikes', m.dislikes, 'created_at', m.created_at, \
-    'poster_key', m.poster_key)"
+        "m.card || ', \"currency\" : ' || {currency} \
+         || ', \"average_rating\" : ' || coalesce(m.average_rating::text, 'null') \
+         || ', \"ratings_count\" : ' || m.ratings_count || ', \"likes\" : ' || m.likes \
+         || ', \"dislikes\" : ' || m.dislikes"
     )
 }
 
@@ -426,15 +471,11 @@ mod tests {
         };
         let statement = build(Scope::Star(7), &filters, "USD");
         assert!(statement.args.is_empty());
-        assert!(
-            statement
-                .sql
-                .contains("l.genre_id = ANY('{3,4}'::bigint[])")
-        );
+        assert!(statement.sql.contains("m.genre_ids && '{3,4}'::bigint[]"));
         assert!(statement.sql.contains("l.star_id = (7)::bigint"));
         assert!(statement.sql.contains("m.year >= (1990)::bigint"));
         assert!(statement.sql.contains("ORDER BY m.price ASC, m.id ASC"));
-        assert!(statement.sql.contains("'unknown'"));
+        assert!(statement.sql.contains(r#""unknown""#));
     }
 
     #[test]
@@ -446,7 +487,30 @@ mod tests {
         let user = Uuid::nil();
         let statement = build(Scope::FavoritesOf(user), &filters, "USD");
         assert_eq!(statement.args, [Arg::Uuid(user)]);
-        assert!(statement.sql.contains("f.user_id = $1"));
+        assert!(statement.sql.contains("o.user_id = $1"));
+        assert!(
+            !statement
+                .sql
+                .contains("(SELECT count(*) FROM favorites o WHERE o.user_id = $1)"),
+            "a search counts its matches"
+        );
+        let favorites = build(Scope::FavoritesOf(user), &MovieFilters::default(), "USD");
+        assert!(
+            favorites
+                .sql
+                .contains("ORDER BY o.movie_created_at DESC, o.movie_id DESC")
+        );
+        let by_price = MovieFilters {
+            sort: Some("price".parse().unwrap()),
+            ..Default::default()
+        };
+        let favorites_by_price = build(Scope::FavoritesOf(user), &by_price, "USD");
+        assert!(!favorites_by_price.sql.contains("movie_created_at"));
+        assert!(
+            favorites.sql.contains(
+                r#""total" : ' || (SELECT count(*) FROM favorites o WHERE o.user_id = $1)"#
+            )
+        );
         assert!(statement.sql.contains(r"E'it''s \\'"));
     }
 }

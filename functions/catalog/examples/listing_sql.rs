@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! cargo run -p cinema-catalog --example listing_sql -- list 'genre=8&sort=price'
+//! cargo run -p cinema-catalog --example listing_sql -- list 'per_page=50' genre:8
+//! cargo run -p cinema-catalog --example listing_sql -- list 'per_page=50' favorites:6b1c...-uuid
 //! cargo run -p cinema-catalog --example listing_sql -- detail 6b1c...-uuid
 //! ```
 //!
@@ -20,7 +22,12 @@ async fn main() {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["list", query] => {
+        ["list", query, scope @ ..] => {
+            let scope = match scope {
+                [] => Scope::All,
+                [scope] => parse_scope(scope),
+                _ => usage(),
+            };
             let (mut parts, ()) = Request::get(format!("/api/v1/movies?{query}"))
                 .body(())
                 .expect("a request")
@@ -33,7 +40,7 @@ async fn main() {
                 .unwrap_or_else(|err| panic!("bad query: {err:?}"));
             println!(
                 "{};",
-                listing::build(Scope::All, &filters, "USD").with_literals()
+                listing::build(scope, &filters, "USD").with_literals()
             );
         }
         ["detail", id] => {
@@ -44,9 +51,23 @@ async fn main() {
                 .replace("$2", "'USD'");
             println!("{sql};");
         }
-        _ => {
-            eprintln!("usage: listing_sql list '<query string>' | detail <movie id>");
-            std::process::exit(2);
-        }
+        _ => usage(),
     }
+}
+
+/// `genre:<id>` (a genre's page) or `favorites:<user id>` (that user's favorites).
+fn parse_scope(scope: &str) -> Scope {
+    match scope.split_once(':') {
+        Some(("genre", id)) => Scope::Genre(id.parse().unwrap_or_else(|_| usage())),
+        Some(("favorites", user)) => Scope::FavoritesOf(user.parse().unwrap_or_else(|_| usage())),
+        _ => usage(),
+    }
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: listing_sql list '<query string>' [genre:<id> | favorites:<user id>] \
+         | detail <movie id>"
+    );
+    std::process::exit(2);
 }

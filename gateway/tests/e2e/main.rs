@@ -11,6 +11,7 @@ mod accounts_signup;
 mod accounts_tokens;
 mod accounts_trust;
 mod catalog_caching;
+mod catalog_cards;
 mod catalog_listing;
 mod catalog_movies;
 mod catalog_search;
