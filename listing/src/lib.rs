@@ -38,6 +38,19 @@ pub enum Scope {
     Certification(i64),
 }
 
+impl Scope {
+    /// What a name's page lists the movies of ("genre", ...), for its 404.
+    fn name_kind(self) -> &'static str {
+        match self {
+            Self::Genre(_) => "genre",
+            Self::Director(_) => "director",
+            Self::Star(_) => "star",
+            Self::Certification(_) => "certification",
+            Self::All | Self::FavoritesOf(_) | Self::PurchasesOf(_) => "movie list",
+        }
+    }
+}
+
 /// An id and a name: a genre, star, director or certification as a movie shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Named {
@@ -115,6 +128,9 @@ struct Listed<'a> {
     /// Per id filter, the ids that name nothing (present only when id filters were given).
     #[serde(default)]
     unknown: Option<[Vec<i64>; 4]>,
+    /// On a name's page, whether the name exists.
+    #[serde(default)]
+    found: Option<bool>,
 }
 
 /// Just the id of a listed item.
@@ -140,6 +156,9 @@ pub async fn list(
         .map_err(too_long)?
         .ok_or(sqlx::Error::RowNotFound)?;
     let listed: Listed = serde_json::from_str(&text).map_err(unreadable)?;
+    if listed.found == Some(false) {
+        return Err(ApiError::NotFound(format!("no such {}", scope.name_kind())));
+    }
     if let Some(unknown) = listed.unknown {
         let errors: Vec<FieldError> = filters
             .id_filters()

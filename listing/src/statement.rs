@@ -83,6 +83,9 @@ struct Filtering {
     owned_count: Option<String>,
     /// For a user's favorites, the SQL of the user's id.
     favorites_of: Option<String>,
+    /// For a name's page, whether the name exists (SQL of a JSON boolean): its 404, answered
+    /// by the list's own statement instead of a round trip before it.
+    scope_found: Option<String>,
 }
 
 impl Filtering {
@@ -91,9 +94,14 @@ impl Filtering {
         let mut single_link = None;
         let mut owned_count = None;
         let mut favorites_of = None;
+        let mut scope_found = None;
         let mut link_scope = |link: usize, id: i64, st: &mut Statement| {
             let id = st.arg(Arg::Int(id));
             conditions.push(linked_to(link, &id));
+            scope_found = Some(format!(
+                "(EXISTS (SELECT 1 FROM {} WHERE id = {id}))::text",
+                LINKS[link].2
+            ));
             single_link = Some((link, id));
         };
         match scope {
@@ -161,6 +169,7 @@ impl Filtering {
             id_lists,
             owned_count,
             favorites_of,
+            scope_found,
         }
     }
 
@@ -355,6 +364,11 @@ pub fn build(scope: Scope, filters: &MovieFilters, currency: &str) -> Statement 
         }
     };
     let unknown = filtering.unknown_ids();
+    let found = filtering
+        .scope_found
+        .as_ref()
+        .map(|found| format!(" || ', \"found\" : ' || {found}"))
+        .unwrap_or_default();
     let currency = st.arg(Arg::Text(json_string(currency)));
     let purchased_at = match scope {
         // A library also says when each movie became the user's.
@@ -379,7 +393,7 @@ pub fn build(scope: Scope, filters: &MovieFilters, currency: &str) -> Statement 
                        AS posters \
             FROM page JOIN movies m ON m.id = page.id) \
          SELECT '{{\"total\" : ' || {total} || ', \"items\" : [' || coalesce(items, '') \
-            || '], \"posters\" : ' || coalesce(posters::text, '{{}}'){unknown} || '}}' \
+            || '], \"posters\" : ' || coalesce(posters::text, '{{}}'){unknown}{found} || '}}' \
          FROM listed"
     );
     st
@@ -473,6 +487,11 @@ mod tests {
         assert!(statement.args.is_empty());
         assert!(statement.sql.contains("m.genre_ids && '{3,4}'::bigint[]"));
         assert!(statement.sql.contains("l.star_id = (7)::bigint"));
+        assert!(
+            statement
+                .sql
+                .contains("(EXISTS (SELECT 1 FROM stars WHERE id = (7)::bigint))::text")
+        );
         assert!(statement.sql.contains("m.year >= (1990)::bigint"));
         assert!(statement.sql.contains("ORDER BY m.price ASC, m.id ASC"));
         assert!(statement.sql.contains(r#""unknown""#));

@@ -201,8 +201,19 @@ async fn each_has_its_own_page_of_movies_with_the_movie_filters(db: PgPool) {
         let mut found = c.keys(&app.list_ids(&format!("/{kind}/{id}/movies")).await);
         found.sort_unstable();
         assert_eq!(found, movies, "{kind}");
-        problem(
+        let missing = problem(
             app.get(&format!("/{kind}/9999999/movies"))
+                .send()
+                .await
+                .unwrap(),
+            404,
+        )
+        .await;
+        let singular = kind.trim_end_matches('s');
+        assert_eq!(missing["detail"], format!("no such {singular}"));
+        // A missing name is a 404 even with a filter naming nothing either.
+        problem(
+            app.get(&format!("/{kind}/9999999/movies?genre=8888888"))
                 .send()
                 .await
                 .unwrap(),
