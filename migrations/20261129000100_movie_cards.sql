@@ -65,8 +65,23 @@ CREATE INDEX movies_rating_desc_idx ON movies (average_rating DESC NULLS LAST, i
 
 -- A movie written: its card from the new row. Only the card's columns fire it, so the counter
 -- updates of reactions and ratings pay nothing.
+-- Card writes and renames take turns: every card write holds this lock shared until its
+-- transaction ends, a rename holds it exclusively. Without it a rename misses a card written at
+-- the same moment with the old name (neither sees the other's uncommitted row), and two renames
+-- at once each rewrite a shared card with the other's old name. Each statement after the lock
+-- reads what committed before it. Likes and ratings write no card and never take it.
+CREATE FUNCTION lock_movie_cards(exclusive boolean) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF exclusive THEN
+        PERFORM pg_advisory_xact_lock(7320211129);
+    ELSE
+        PERFORM pg_advisory_xact_lock_shared(7320211129);
+    END IF;
+END $$;
+
 CREATE FUNCTION movies_write_card() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM lock_movie_cards(false);
     NEW.card := movie_card(NEW);
     RETURN NEW;
 END $$;
@@ -81,6 +96,7 @@ CREATE TRIGGER movies_card
 -- rewritten.)
 CREATE FUNCTION movie_cards_on_links() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM lock_movie_cards(false);
     UPDATE movies m SET card = movie_card(m), genre_ids = movie_genre_ids(m.id)
     WHERE m.id IN (SELECT movie_id FROM changed_links);
     RETURN NULL;
@@ -96,6 +112,7 @@ CREATE TRIGGER movie_genres_cards_removed AFTER DELETE ON movie_genres
 -- A genre or certification renamed: the cards that show its name.
 CREATE FUNCTION movie_cards_on_genre_rename() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM lock_movie_cards(true);
     UPDATE movies m SET card = movie_card(m)
     WHERE m.id IN (SELECT movie_id FROM movie_genres WHERE genre_id = NEW.id);
     RETURN NULL;
@@ -107,6 +124,7 @@ CREATE TRIGGER genres_cards AFTER UPDATE OF name ON genres
 
 CREATE FUNCTION movie_cards_on_certification_rename() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM lock_movie_cards(true);
     UPDATE movies m SET card = movie_card(m) WHERE m.certification_id = NEW.id;
     RETURN NULL;
 END $$;

@@ -386,3 +386,56 @@ async fn cards_stay_right_after_deletes_and_force_deletes(db: PgPool) {
     assert_items_match_details(&app, "/movies?per_page=50", None).await;
     assert_cards_current(&app).await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn renames_racing_link_changes_leave_no_stale_card(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let c = app.fixture_catalog().await;
+    let moderator = app.make_user(Role::Moderator).await;
+    let (comedy, pg) = (c.genres["Comedy"], c.certifications["PG"]);
+    let (genre_path, certification_path) =
+        (format!("/genres/{comedy}"), format!("/certifications/{pg}"));
+    let (a_path, c_path) = (
+        format!("/movies/{}", c.movie("A")),
+        format!("/movies/{}", c.movie("C")),
+    );
+    for round in 0..15 {
+        // Each round: rename Comedy and PG while movies gain and lose Comedy and move to PG.
+        let rename_genre = send(
+            &app,
+            Method::PATCH,
+            &genre_path,
+            &moderator,
+            json!({"name": format!("Comedy {round}")}),
+        );
+        let rename_certification = send(
+            &app,
+            Method::PATCH,
+            &certification_path,
+            &moderator,
+            json!({"name": format!("PG {round}")}),
+        );
+        let genre_ids = if round % 2 == 0 {
+            vec![comedy]
+        } else {
+            vec![c.genres["Drama"]]
+        };
+        let relink = send(
+            &app,
+            Method::PATCH,
+            &a_path,
+            &moderator,
+            json!({"genre_ids": genre_ids, "certification_id": pg}),
+        );
+        let relink_other = send(
+            &app,
+            Method::PATCH,
+            &c_path,
+            &moderator,
+            json!({"genre_ids": [comedy, c.genres["Drama"]]}),
+        );
+        tokio::join!(rename_genre, rename_certification, relink, relink_other);
+        assert_cards_current(&app).await;
+    }
+    assert_items_match_details(&app, "/movies?per_page=50", None).await;
+}

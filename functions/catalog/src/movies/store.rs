@@ -16,6 +16,20 @@ use uuid::Uuid;
 use super::model::{Changes, MovieDetail};
 use crate::taxonomy;
 
+/// Takes the list cards' lock for the transaction, before any movie row (see the movie_cards
+/// migration): shared to write cards, exclusive to rename what they show. Taken first, so a
+/// rename and a movie write never hold one lock each while waiting for the other's.
+pub(crate) async fn lock_cards(
+    tx: &mut Transaction<'_, Postgres>,
+    exclusive: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT lock_movie_cards($1)")
+        .bind(exclusive)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 fn not_found() -> ApiError {
     ApiError::NotFound("no such movie".into())
 }
@@ -157,12 +171,29 @@ async fn write_links(
     id: Uuid,
     changes: &Changes,
 ) -> ApiResult<()> {
-    for (table, column, ids) in [
-        ("movie_genres", "genre_id", &changes.genre_ids),
-        ("movie_directors", "director_id", &changes.director_ids),
-        ("movie_stars", "star_id", &changes.star_ids),
+    for (table, column, names, ids) in [
+        ("movie_genres", "genre_id", "genres", &changes.genre_ids),
+        (
+            "movie_directors",
+            "director_id",
+            "directors",
+            &changes.director_ids,
+        ),
+        ("movie_stars", "star_id", "stars", &changes.star_ids),
     ] {
         let Some(ids) = ids else { continue };
+        // The link triggers update each name's movie_count: lock every name this change
+        // touches (old links and new) at once and in id order, so two movies relinked at the
+        // same time queue instead of deadlocking.
+        sqlx::query(&format!(
+            "SELECT 1 FROM {names} WHERE id IN \
+                (SELECT {column} FROM {table} WHERE movie_id = $1 UNION SELECT unnest($2::bigint[])) \
+             ORDER BY id FOR NO KEY UPDATE"
+        ))
+        .bind(id)
+        .bind(ids)
+        .execute(&mut **tx)
+        .await?;
         sqlx::query(&format!("DELETE FROM {table} WHERE movie_id = $1"))
             .bind(id)
             .execute(&mut **tx)
@@ -193,6 +224,7 @@ pub async fn create(
     currency: &str,
 ) -> ApiResult<MovieDetail> {
     let mut tx = db.begin().await?;
+    lock_cards(&mut tx, false).await?;
     check_links(&mut tx, &changes).await?;
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO movies (name, year, time, imdb, votes, meta_score, gross, description, \
@@ -230,6 +262,7 @@ pub async fn update(
     currency: &str,
 ) -> ApiResult<MovieDetail> {
     let mut tx = db.begin().await?;
+    lock_cards(&mut tx, false).await?;
     // A missing movie is a 404 whatever else the body gets wrong.
     sqlx::query("SELECT 1 FROM movies WHERE id = $1 FOR UPDATE")
         .bind(id)
@@ -285,6 +318,7 @@ pub const REMOVED_FROM_CART: &str = "movie_removed_from_cart";
 /// after commit).
 pub async fn delete(state: &AppState, id: Uuid, force: bool) -> ApiResult<()> {
     let mut tx = state.db.begin().await?;
+    lock_cards(&mut tx, false).await?;
     // The row lock makes concurrent cart adds and purchases (their foreign keys take a share
     // lock on the movie) wait for this transaction, so the checks below stay true.
     let name: String = sqlx::query_scalar("SELECT name FROM movies WHERE id = $1 FOR UPDATE")

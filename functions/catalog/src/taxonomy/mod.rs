@@ -24,11 +24,14 @@ pub struct Kind {
     pub link_column: &'static str,
     /// Whether its names are part of the movies' search document.
     pub in_search: bool,
+    /// Whether its names are shown on the movies' list cards (a rename rewrites them).
+    pub on_cards: bool,
     pub scope: fn(i64) -> Scope,
 }
 
 pub const GENRES: Kind = Kind {
     table: "genres",
+    on_cards: true,
     singular: "genre",
     link_table: "movie_genres",
     link_column: "genre_id",
@@ -38,6 +41,7 @@ pub const GENRES: Kind = Kind {
 
 pub const DIRECTORS: Kind = Kind {
     table: "directors",
+    on_cards: false,
     singular: "director",
     link_table: "movie_directors",
     link_column: "director_id",
@@ -47,6 +51,7 @@ pub const DIRECTORS: Kind = Kind {
 
 pub const STARS: Kind = Kind {
     table: "stars",
+    on_cards: false,
     singular: "star",
     link_table: "movie_stars",
     link_column: "star_id",
@@ -56,6 +61,7 @@ pub const STARS: Kind = Kind {
 
 pub const CERTIFICATIONS: Kind = Kind {
     table: "certifications",
+    on_cards: true,
     singular: "certification",
     link_table: "movies",
     link_column: "certification_id",

@@ -99,6 +99,9 @@ pub async fn rename(db: &PgPool, kind: &Kind, id: i64, input: TaxonInput) -> Api
     let name = input.clean_name()?;
     let (table, link, column) = (kind.table, kind.link_table, kind.link_column);
     let mut tx = db.begin().await?;
+    if kind.on_cards {
+        crate::movies::store::lock_cards(&mut tx, true).await?;
+    }
     let renamed: Option<Taxon> = sqlx::query_as(&format!(
         "UPDATE {table} SET name = $2 WHERE id = $1 RETURNING id, name, movie_count::bigint"
     ))
