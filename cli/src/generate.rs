@@ -66,7 +66,8 @@ pub async fn generate(pool: &PgPool, sizes: Sizes, reset: bool) -> anyhow::Resul
         db,
         "clearing the catalog",
         "TRUNCATE movies, movie_genres, movie_directors, movie_stars, genres, directors, stars,
-                  certifications, reactions, ratings, favorites, cart_items, purchases
+                  certifications, reactions, ratings, favorites, cart_items, purchases,
+                  movie_search_words
          RESTART IDENTITY CASCADE;
          DELETE FROM users WHERE email LIKE '%@generated.cinema.local';",
     )
@@ -77,18 +78,21 @@ pub async fn generate(pool: &PgPool, sizes: Sizes, reset: bool) -> anyhow::Resul
         "pausing counter triggers",
         "ALTER TABLE ratings DISABLE TRIGGER ratings_count;
          ALTER TABLE reactions DISABLE TRIGGER reactions_count;
-         ALTER TABLE movie_genres DISABLE TRIGGER movie_genres_cards_added;",
+         ALTER TABLE movie_genres DISABLE TRIGGER movie_genres_cards_added;
+         ALTER TABLE movies DISABLE TRIGGER movies_search_words_insert;
+         ALTER TABLE movies DISABLE TRIGGER movies_search_words_update;",
     )
     .await?;
 
     // Every movie row is written three times (insert, search document, counters): without
-    // its thirteen secondary indexes that is cheap, and building them once at the end is far
+    // its secondary indexes (and those of its search words) that is cheap, and building them once at the end is far
     // quicker than maintaining them row by row. Their definitions are read from the catalog,
     // so this stays in step with the migrations.
     let indexes: Vec<(String, String)> = sqlx::query_as(
         "SELECT i.relname::text, pg_get_indexdef(x.indexrelid)
          FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-         WHERE x.indrelid = 'movies'::regclass AND NOT x.indisprimary
+         WHERE x.indrelid IN ('movies'::regclass, 'movie_search_words'::regclass)
+           AND NOT x.indisprimary
            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
     )
     .fetch_all(&mut *db)
@@ -117,7 +121,9 @@ pub async fn generate(pool: &PgPool, sizes: Sizes, reset: bool) -> anyhow::Resul
         "restoring counter triggers",
         "ALTER TABLE ratings ENABLE TRIGGER ratings_count;
          ALTER TABLE reactions ENABLE TRIGGER reactions_count;
-         ALTER TABLE movie_genres ENABLE TRIGGER movie_genres_cards_added;",
+         ALTER TABLE movie_genres ENABLE TRIGGER movie_genres_cards_added;
+         ALTER TABLE movies ENABLE TRIGGER movies_search_words_insert;
+         ALTER TABLE movies ENABLE TRIGGER movies_search_words_update;",
     )
     .await?;
     result?;
@@ -127,7 +133,8 @@ pub async fn generate(pool: &PgPool, sizes: Sizes, reset: bool) -> anyhow::Resul
         db,
         "vacuum analyze",
         "VACUUM (ANALYZE) movies, movie_genres, movie_directors, movie_stars, ratings,
-                          reactions, genres, directors, stars, certifications",
+                          reactions, genres, directors, stars, certifications,
+                          movie_search_words",
     )
     .await?;
     step(
@@ -282,6 +289,17 @@ async fn load(
              GROUP BY movie_id
          ) p
          WHERE m.id = p.movie_id;",
+    )
+    .await?;
+    // Its triggers are paused too (they insert word by word): filled in one pass, in its
+    // primary key's order.
+    step(
+        db,
+        "search words",
+        "INSERT INTO movie_search_words (lexeme, movie_id, in_title, title_length)
+         SELECT w, m.id, w = ANY (tsvector_to_array(m.title_search)), m.title_length
+         FROM movies m, unnest(tsvector_to_array(m.search)) w
+         ORDER BY 1, 2;",
     )
     .await?;
 

@@ -23,9 +23,11 @@ use crate::{decimal, filter_schemas};
 #[into_params(parameter_in = Query)]
 pub struct MovieFilters {
     /// Words to look for in titles, descriptions, star and director names; typos are
-    /// tolerated. Results are ranked (title matches first) unless `sort` is given. At most 8
-    /// words (`or` between two words asks for either and is not counted) and 200 characters;
-    /// more is a 422.
+    /// tolerated and `-word` excludes a word. Unless `sort` is given, results are ranked: title
+    /// matches first, the shortest title first; then the other matches by relevance (a star's
+    /// or director's name counts more than a description). `total` is exact. At most 8 words
+    /// (`or` between two words asks for either and is not counted) and 200 characters; more is
+    /// a 422.
     #[param(value_type = Option<filter_schemas::Search>, inline, example = "godfather")]
     pub search: Option<String>,
     /// Exactly this year.

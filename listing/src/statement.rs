@@ -225,48 +225,96 @@ struct Paging {
     order: String,
 }
 
-/// A search: matches are found once and ranked once, then both counted and paged (a search can
-/// match thousands of movies and each costs a rank). Full-text matches come first; only when
-/// there are none does the (costlier) typo-tolerant trigram match run. Matches carry their sort
-/// key, so the page is chosen from them alone.
-fn search_paging(
+/// A search with an explicit sort: matches are found once with their sort key, then both
+/// counted and paged. Full-text matches come first; only when there are none does the
+/// (costlier) typo-tolerant trigram match run.
+fn sorted_search_paging(
     q: &str,
     filtering: &Filtering,
-    sort: Option<Sort>,
+    sort: Sort,
     limit: &str,
     offset: &str,
 ) -> Paging {
-    let (key, page_order, order) = match sort {
-        Some(sort) => (
-            format!(", {} AS key", sort_column(sort).0),
-            order_by_at(sort, "x.key", "x.id"),
-            order_by(sort),
-        ),
-        None => (
-            String::new(),
-            "x.rank DESC, x.id ASC".to_owned(),
-            "page.rank DESC, m.id ASC".to_owned(),
-        ),
-    };
+    let key = sort_column(sort).0;
     Paging {
         with: format!(
-            "exact AS MATERIALIZED (\
-                SELECT m.id, {exact_rank} AS rank{key} FROM movies m WHERE {exact}), \
+            "exact AS MATERIALIZED (SELECT m.id, {key} AS key FROM movies m WHERE {exact}), \
              matched AS MATERIALIZED (\
                 SELECT * FROM exact \
                 UNION ALL \
-                SELECT m.id, {fuzzy_rank} AS rank{key} FROM movies m \
+                SELECT m.id, {key} AS key FROM movies m \
                 WHERE NOT EXISTS (SELECT 1 FROM exact) AND {fuzzy}), \
              page AS (\
-                SELECT x.id, x.rank FROM matched x \
-                ORDER BY {page_order} LIMIT {limit} OFFSET {offset})",
-            exact_rank = search::exact_rank(q),
-            fuzzy_rank = search::fuzzy_rank(q),
+                SELECT x.id FROM matched x ORDER BY {page_order} LIMIT {limit} OFFSET {offset})",
             exact = filtering.with(search::exact(q)),
             fuzzy = filtering.with(search::fuzzy(q)),
+            page_order = order_by_at(sort, "x.key", "x.id"),
         ),
         total: "(SELECT count(*) FROM matched)".to_owned(),
-        order,
+        order: order_by(sort),
+    }
+}
+
+/// A search by relevance, in tiers (see [`search`]), each costing only what the page needs: the
+/// title matches up to the page's end; the other matches, ranked, only when the title matches
+/// end before the page does; near misses only when nothing matched. The total is exact and no
+/// rank is computed for it. Over the whole catalog, a one-word search counts its matches and
+/// pages its titles in `movie_search_words` (an index range each), and any other search, or a
+/// filtered one, uses the GIN indexes.
+fn ranked_search_paging(q: &str, filtering: &Filtering, limit: &str, offset: &str) -> Paging {
+    let end = format!("{limit} + {offset}");
+    let exact = filtering.with(search::exact(q));
+    let in_title = filtering.with(search::in_title(q));
+    let (exact_count, titles) = if filtering.conditions.is_empty() {
+        let (one, word) = (search::is_one_word(q), search::one_word(q));
+        (
+            format!(
+                "CASE WHEN {one} \
+                 THEN (SELECT count(*) FROM movie_search_words w WHERE w.lexeme = {word}) \
+                 ELSE (SELECT count(*) FROM movies m WHERE {exact}) END"
+            ),
+            format!(
+                "(SELECT w.movie_id AS id, w.title_length FROM movie_search_words w \
+                  WHERE {one} AND w.in_title AND w.lexeme = {word} \
+                  ORDER BY w.title_length, w.movie_id LIMIT {end}) \
+                 UNION ALL \
+                 (SELECT m.id, m.title_length FROM movies m WHERE NOT {one} AND {in_title} \
+                  ORDER BY m.title_length, m.id LIMIT {end})"
+            ),
+        )
+    } else {
+        (
+            format!("(SELECT count(*) FROM movies m WHERE {exact})"),
+            format!(
+                "SELECT m.id, m.title_length FROM movies m WHERE {in_title} \
+                 ORDER BY m.title_length, m.id LIMIT {end}"
+            ),
+        )
+    };
+    Paging {
+        with: format!(
+            "exact_count AS MATERIALIZED (SELECT {exact_count} AS n), \
+             titles AS MATERIALIZED ({titles}), \
+             others AS MATERIALIZED (\
+                SELECT m.id, {exact_rank} AS rank FROM movies m \
+                WHERE (SELECT count(*) FROM titles) < {end} AND {beyond_title} \
+                ORDER BY 2 DESC, m.id LIMIT {end}), \
+             near AS MATERIALIZED (\
+                SELECT m.id, {fuzzy_rank} AS rank FROM movies m \
+                WHERE (SELECT n FROM exact_count) = 0 AND {fuzzy}), \
+             page AS (\
+                SELECT x.id, x.tier, x.title_length, x.rank FROM (\
+                    SELECT id, 1 AS tier, title_length, 0::real AS rank FROM titles \
+                    UNION ALL SELECT id, 2, 0, rank FROM others \
+                    UNION ALL SELECT id, 3, 0, rank FROM near) x \
+                ORDER BY x.tier, x.title_length, x.rank DESC, x.id LIMIT {limit} OFFSET {offset})",
+            beyond_title = filtering.with(search::beyond_title(q)),
+            exact_rank = search::exact_rank(q),
+            fuzzy_rank = search::fuzzy_rank(q),
+            fuzzy = filtering.with(search::fuzzy(q)),
+        ),
+        total: "((SELECT n FROM exact_count) + (SELECT count(*) FROM near))".to_owned(),
+        order: "page.tier, page.title_length, page.rank DESC, m.id".to_owned(),
     }
 }
 
@@ -353,7 +401,10 @@ pub fn build(scope: Scope, filters: &MovieFilters, currency: &str) -> Statement 
     let limit = st.arg(Arg::Int(page.limit()));
     let offset = st.arg(Arg::Int(page.offset()));
     let Paging { with, total, order } = match &search {
-        Some(q) => search_paging(q, &filtering, filters.sort, &limit, &offset),
+        Some(q) => match filters.sort {
+            Some(sort) => sorted_search_paging(q, &filtering, sort, &limit, &offset),
+            None => ranked_search_paging(q, &filtering, &limit, &offset),
+        },
         None => {
             let sort = filters.sort.unwrap_or_default();
             let anchored = scope == Scope::All
@@ -495,6 +546,28 @@ mod tests {
         assert!(statement.sql.contains("m.year >= (1990)::bigint"));
         assert!(statement.sql.contains("ORDER BY m.price ASC, m.id ASC"));
         assert!(statement.sql.contains(r#""unknown""#));
+    }
+
+    #[test]
+    fn only_a_search_of_the_whole_catalog_can_use_the_stored_words() {
+        let search = |genre: Vec<i64>, sort: Option<&str>| MovieFilters {
+            search: Some("lighthouse".into()),
+            genre,
+            sort: sort.map(|sort| sort.parse().unwrap()),
+            ..Default::default()
+        };
+        let uses_words = |filters: MovieFilters| {
+            build(Scope::All, &filters, "USD")
+                .sql
+                .contains("movie_search_words")
+        };
+        assert!(uses_words(search(vec![], None)));
+        // A filter, or an explicit sort, needs the movies' own columns.
+        assert!(!uses_words(search(vec![3], None)));
+        assert!(!uses_words(search(vec![], Some("price"))));
+        let genre_page = build(Scope::Genre(3), &search(vec![], None), "USD");
+        assert!(!genre_page.sql.contains("movie_search_words"));
+        assert!(genre_page.sql.contains("ORDER BY m.title_length, m.id"));
     }
 
     #[test]

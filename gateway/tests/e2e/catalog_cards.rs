@@ -68,15 +68,24 @@ async fn assert_items_match_details(app: &TestApp, path: &str, user: Option<&Tes
     page
 }
 
-/// Every movie's stored card and genre ids equal those computed afresh from its rows, and every
-/// favorite carries its movie's created_at.
+/// Every movie's stored card, genre ids and search words equal those computed afresh from its
+/// rows, and every favorite carries its movie's created_at.
 async fn assert_cards_current(app: &TestApp) {
     let stale: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM movies m WHERE m.card IS DISTINCT FROM movie_card(m) \
+        "WITH expected_words AS (\
+            SELECT w AS lexeme, m.id AS movie_id, \
+                   w = ANY (tsvector_to_array(to_tsvector('english', m.name))) AS in_title, \
+                   char_length(m.name) AS title_length \
+            FROM movies m, unnest(tsvector_to_array(m.search)) w) \
+         SELECT name FROM movies m WHERE m.card IS DISTINCT FROM movie_card(m) \
             OR m.genre_ids IS DISTINCT FROM movie_genre_ids(m.id) \
          UNION ALL \
          SELECT 'a favorite of ' || m.name FROM favorites f JOIN movies m ON m.id = f.movie_id \
-         WHERE f.movie_created_at IS DISTINCT FROM m.created_at",
+         WHERE f.movie_created_at IS DISTINCT FROM m.created_at \
+         UNION ALL \
+         SELECT 'the search words of ' || x.movie_id FROM (\
+            (TABLE movie_search_words EXCEPT ALL TABLE expected_words) \
+            UNION ALL (TABLE expected_words EXCEPT ALL TABLE movie_search_words)) x",
     )
     .fetch_all(&app.state.db)
     .await

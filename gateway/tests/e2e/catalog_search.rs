@@ -96,6 +96,132 @@ async fn title_matches_rank_above_people_and_description_matches(db: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn title_matches_come_shortest_first_and_pages_run_on_across_the_tiers(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let moderator = app.make_user(Role::Moderator).await;
+    let bearer = moderator.bearer();
+    let certification = create(&app, &bearer, "/certifications", json!({"name": "PG"})).await;
+    let director = create(
+        &app,
+        &bearer,
+        "/directors",
+        json!({"name": "Ada Lighthouse"}),
+    )
+    .await;
+    let mut ids = std::collections::HashMap::new();
+    // Created longest title first, so neither age nor creation order gives the ranking.
+    for (key, name, description, directors) in [
+        (
+            "description",
+            "Harbor Lights",
+            "A lighthouse stands in the bay.",
+            vec![],
+        ),
+        (
+            "person",
+            "Quiet Bay",
+            "Two sisters and a boat.",
+            vec![director["id"].clone()],
+        ),
+        (
+            "long",
+            "Lighthouses of the Northern Coast",
+            "A survey.",
+            vec![],
+        ),
+        (
+            "keeper",
+            "The Lighthouse Keeper",
+            "An old man keeps watch.",
+            vec![],
+        ),
+        ("kept", "Lighthouse Night", "Its keeper disappears.", vec![]),
+        ("short", "Lighthouse", "A storm.", vec![]),
+    ] {
+        let movie = create(
+            &app,
+            &bearer,
+            "/movies",
+            json!({
+                "name": name, "year": 2001, "time": 90, "imdb": 7.0, "votes": 10,
+                "description": description, "price": "3.00",
+                "certification_id": certification["id"], "director_ids": directors,
+            }),
+        )
+        .await;
+        ids.insert(movie["id"].as_str().unwrap().to_owned(), key);
+    }
+    let keys = |page: &Value| -> Vec<&str> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| ids[item["id"].as_str().unwrap()])
+            .collect()
+    };
+    // Titles first, the shortest first (stemming finds "Lighthouses" too); then the person,
+    // then the description. Pages of two run on from one tier into the next, and each page
+    // counts every match.
+    let mut found = Vec::new();
+    for page in 1..=3 {
+        let answer = app
+            .list_as(
+                &format!("/movies?search=lighthouse&per_page=2&page={page}"),
+                None,
+            )
+            .await;
+        assert_eq!(answer["total"], 6, "page {page}: {answer}");
+        found.extend(keys(&answer));
+    }
+    assert_eq!(
+        found,
+        ["short", "kept", "keeper", "long", "person", "description"]
+    );
+    // An excluded word is excluded wherever it is: from a title ("Keeper") and from the
+    // description behind a matching title ("Its keeper disappears").
+    let excluding = app
+        .list_as("/movies?search=lighthouse%20-keeper", None)
+        .await;
+    assert_eq!(keys(&excluding), ["short", "long", "person", "description"]);
+    assert_eq!(excluding["total"], 4);
+
+    // A renamed title and a deleted movie: the one-word search (counted and paged from the
+    // stored words) follows both at once.
+    let id_of = |wanted: &str| {
+        ids.iter()
+            .find(|(_, key)| **key == wanted)
+            .map(|(id, _)| id.clone())
+            .unwrap()
+    };
+    let renamed = app
+        .patch(&format!("/movies/{}", id_of("short")))
+        .header("authorization", &bearer)
+        .json(&json!({"name": "Beacon"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    let deleted = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/movies/{}", id_of("long")),
+        )
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let after = app.list_as("/movies?search=lighthouse", None).await;
+    assert_eq!(keys(&after), ["kept", "keeper", "person", "description"]);
+    assert_eq!(after["total"], 4);
+    let beacon = app.list_as("/movies?search=beacons", None).await;
+    assert_eq!(
+        (keys(&beacon), &beacon["total"]),
+        (vec!["short"], &json!(1))
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn search_tolerates_typos_and_finds_people(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let c = app.fixture_catalog().await;
