@@ -1,14 +1,12 @@
 -- A search ranks in tiers: movies whose title matches, shortest title first; then the other
 -- matches by full-text rank (people weighted above description). A broad word matches
 -- thousands of movies; ranking or even counting them through the GIN index visits a table page
--- per match. So the title words are stored apart, and every word of every movie's search
--- document is listed in a table of its own, where a one-word search finds its page of titles
--- and counts its matches within an index, without visiting a movie.
+-- per match. So every word of every movie's search document is also listed in a table of its
+-- own, where a one-word search counts its matches and finds its page of titles within an index,
+-- without visiting a movie. Other searches tell a title match by the stored title words.
 ALTER TABLE movies
     ADD COLUMN title_search tsvector GENERATED ALWAYS AS (to_tsvector('english', name)) STORED,
     ADD COLUMN title_length integer GENERATED ALWAYS AS (char_length(name)) STORED;
-
-CREATE INDEX movies_title_search_idx ON movies USING gin (title_search);
 
 -- One row per word (lexeme) of a movie's search document, kept by the triggers below in the
 -- transaction that changes the document. No foreign key: its cascade would need an index on

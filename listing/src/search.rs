@@ -36,22 +36,11 @@ pub fn exact(q: &str) -> String {
     format!("m.search @@ {}", query(q))
 }
 
-/// A full-text match in the title. A title holding the words matches the whole document too,
-/// unless the query excludes a word (`-word`) that the rest of the document holds: only then is
-/// the document checked as well. (The test folds to a constant when the statement is planned,
-/// so a query without exclusions is checked on the title alone, in the index.)
+/// Whether a full-text match is in the title tier: the title holds the query's words. (Asked
+/// of a movie that matches the query as a whole, so a word the query excludes is in none of
+/// its document, the title included.)
 pub fn in_title(q: &str) -> String {
-    let query = query(q);
-    format!(
-        "m.title_search @@ {query} \
-         AND (strpos({query}::text, '!') = 0 OR m.search @@ {query})"
-    )
-}
-
-/// A full-text match outside the title tier.
-pub fn beyond_title(q: &str) -> String {
-    let query = query(q);
-    format!("m.search @@ {query} AND NOT m.title_search @@ {query}")
+    format!("m.title_search @@ {}", query(q))
 }
 
 /// A near miss: the title is similar, or a word of a person's name is.
