@@ -89,6 +89,8 @@ curl -fsS "http://127.0.0.1:$PORT/api/v1/health" >/dev/null
 VIEWER_TOKEN=$(curl -fsS "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"email\":\"$VIEWER_EMAIL\",\"password\":\"$VIEWER_PASSWORD\"}" |
     sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+VIEWER_SESSION=$(sql "SELECT id FROM login_sessions WHERE user_id = '$VIEWER_ID' AND revoked_at IS NULL
+                      ORDER BY created_at DESC LIMIT 1")
 
 # name | endpoint path and query | listing_sql arguments | target p99 (ms) | "viewer" to send the
 # viewer's token | the least share of the detail's req/s in this run (issue 14), if any.
@@ -104,7 +106,7 @@ CASES=(
     "50 a page: first page|/api/v1/movies?per_page=50|list 'per_page=50'|15||0.5"
     "50 a page: genre page|/api/v1/genres/$GENRE/movies?per_page=50|list 'per_page=50' genre:$GENRE|15||0.5"
     "50 a page: year range + price sort|/api/v1/movies?year_min=1990&year_max=1999&sort=price&per_page=50|list 'year_min=1990&year_max=1999&sort=price&per_page=50'|15||0.5"
-    "50 a page: favorites ($FAVORITES)|/api/v1/users/me/favorites?per_page=50|list 'per_page=50' favorites:$VIEWER_ID|15|viewer|0.5"
+    "50 a page: favorites ($FAVORITES)|/api/v1/users/me/favorites?per_page=50|list 'per_page=50' favorites:$VIEWER_ID:$VIEWER_SESSION|15|viewer|0.5"
 )
 
 # Milliseconds from a wrk duration (850.00us, 1.23ms, 1.01s).
@@ -192,7 +194,7 @@ fi
     echo
     echo "Targets: p99 under the target and API/SQL at least 60%; pages of 50 also at least the share"
     echo "of the detail's req/s shown (same run). The favorites page sends a bearer token; its SQL"
-    echo "is the list alone (the token's session check is one more query per request)."
+    echo "is the list with the check of the token's session, as the API runs it."
     echo
     echo "| endpoint | API req/s | of detail | API p50 | API p99 | SQL tx/s | SQL p50 | SQL p99 | API/SQL | p99 target | seq scans of movies | targets met |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"

@@ -2,6 +2,8 @@
 //! walk, a search's ranked matches, or a deep catalog page from its anchor), the total, and the
 //! page's items as JSON text in their final shape, which the API passes on without decoding.
 
+use cinema_shared::auth;
+
 use super::{MovieFilters, Scope, Sort, SortKey, search};
 use crate::sql::{Arg, Statement};
 
@@ -86,6 +88,9 @@ struct Filtering {
     /// For a name's page, whether the name exists (SQL of a JSON boolean): its 404, answered
     /// by the list's own statement instead of a round trip before it.
     scope_found: Option<String>,
+    /// For a caller's own list, whether the caller's account is active and session live (SQL
+    /// of a boolean): the 401 `AuthUser` would answer, checked by the list's own statement.
+    caller_live: Option<String>,
 }
 
 impl Filtering {
@@ -95,6 +100,7 @@ impl Filtering {
         let mut owned_count = None;
         let mut favorites_of = None;
         let mut scope_found = None;
+        let mut caller_live = None;
         let mut link_scope = |link: usize, id: i64, st: &mut Statement| {
             let id = st.arg(Arg::Int(id));
             conditions.push(linked_to(link, &id));
@@ -110,13 +116,15 @@ impl Filtering {
             Scope::Director(id) => link_scope(1, id, st),
             Scope::Star(id) => link_scope(2, id, st),
             Scope::Certification(id) => link_scope(3, id, st),
-            Scope::FavoritesOf(user) | Scope::PurchasesOf(user) => {
+            Scope::FavoritesOf(caller) | Scope::PurchasesOf(caller) => {
                 let table = if matches!(scope, Scope::FavoritesOf(_)) {
                     "favorites"
                 } else {
                     "purchases"
                 };
-                let user = st.arg(Arg::Uuid(user));
+                let user = st.arg(Arg::Uuid(caller.user_id));
+                let session = st.arg(Arg::Uuid(caller.session_id));
+                caller_live = Some(auth::live_session(&user, &session));
                 conditions.push(format!(
                     "EXISTS (SELECT 1 FROM {table} o WHERE o.movie_id = m.id AND o.user_id = {user})"
                 ));
@@ -170,6 +178,7 @@ impl Filtering {
             owned_count,
             favorites_of,
             scope_found,
+            caller_live,
         }
     }
 
@@ -257,48 +266,49 @@ fn sorted_search_paging(
 
 /// A search by relevance, in tiers (see [`search`]), each costing only what the page needs: the
 /// title matches up to the page's end; the other matches, ranked, only when the title matches
-/// end before the page does; near misses only when nothing matched. The total is exact and no
-/// rank is computed for it. Over the whole catalog, a one-word search counts its matches and
-/// pages its titles in `movie_search_words` (an index range each), and any other search, or a
-/// filtered one, uses the GIN indexes.
+/// end before the page does; near misses only when nothing matched. The total is exact, and no
+/// rank is computed for it.
+///
+/// Over the whole catalog, a one-word search counts its matches and pages its titles in
+/// `movie_search_words` (an index range each). Any other search, or a filtered one, finds its
+/// matches once through the GIN index (`exact`, with their title tier) and takes the count, the
+/// titles and the others from them. Which one runs is settled when Postgres plans the
+/// statement: the other's branches are constant-false and never run.
 fn ranked_search_paging(q: &str, filtering: &Filtering, limit: &str, offset: &str) -> Paging {
     let end = format!("{limit} + {offset}");
-    let exact = filtering.with(search::exact(q));
-    let in_title = filtering.with(search::in_title(q));
-    let (exact_count, titles) = if filtering.conditions.is_empty() {
-        let (one, word) = (search::is_one_word(q), search::one_word(q));
-        (
-            format!(
-                "CASE WHEN {one} \
-                 THEN (SELECT count(*) FROM movie_search_words w WHERE w.lexeme = {word}) \
-                 ELSE (SELECT count(*) FROM movies m WHERE {exact}) END"
-            ),
-            format!(
-                "(SELECT w.movie_id AS id, w.title_length FROM movie_search_words w \
-                  WHERE {one} AND w.in_title AND w.lexeme = {word} \
-                  ORDER BY w.title_length, w.movie_id LIMIT {end}) \
-                 UNION ALL \
-                 (SELECT m.id, m.title_length FROM movies m WHERE NOT {one} AND {in_title} \
-                  ORDER BY m.title_length, m.id LIMIT {end})"
-            ),
-        )
+    let one = if filtering.conditions.is_empty() {
+        search::is_one_word(q)
     } else {
-        (
-            format!("(SELECT count(*) FROM movies m WHERE {exact})"),
-            format!(
-                "SELECT m.id, m.title_length FROM movies m WHERE {in_title} \
-                 ORDER BY m.title_length, m.id LIMIT {end}"
-            ),
-        )
+        "false".to_owned()
     };
+    let word = search::one_word(q);
+    let in_title = search::in_title(q);
+    let exact = filtering.with(search::exact(q));
+    let rank = search::exact_rank(q);
     Paging {
         with: format!(
-            "exact_count AS MATERIALIZED (SELECT {exact_count} AS n), \
-             titles AS MATERIALIZED ({titles}), \
+            "exact AS MATERIALIZED (\
+                SELECT m.id, m.title_length, {in_title} AS in_title FROM movies m \
+                WHERE NOT {one} AND {exact}), \
+             exact_count AS MATERIALIZED (SELECT CASE WHEN {one} \
+                THEN (SELECT count(*) FROM movie_search_words w WHERE w.lexeme = {word}) \
+                ELSE (SELECT count(*) FROM exact) END AS n), \
+             titles AS MATERIALIZED (\
+                (SELECT w.movie_id AS id, w.title_length FROM movie_search_words w \
+                 WHERE {one} AND w.in_title AND w.lexeme = {word} \
+                 ORDER BY w.title_length, w.movie_id LIMIT {end}) \
+                UNION ALL \
+                (SELECT e.id, e.title_length FROM exact e WHERE e.in_title \
+                 ORDER BY e.title_length, e.id LIMIT {end})), \
              others AS MATERIALIZED (\
-                SELECT m.id, {exact_rank} AS rank FROM movies m \
-                WHERE (SELECT count(*) FROM titles) < {end} AND {beyond_title} \
-                ORDER BY 2 DESC, m.id LIMIT {end}), \
+                SELECT x.id, x.rank FROM (\
+                    SELECT m.id, {rank} AS rank FROM movies m \
+                    WHERE {one} AND (SELECT count(*) FROM titles) < {end} \
+                      AND {exact} AND NOT {in_title} \
+                    UNION ALL \
+                    SELECT m.id, {rank} FROM exact e JOIN movies m ON m.id = e.id \
+                    WHERE (SELECT count(*) FROM titles) < {end} AND NOT e.in_title) x \
+                ORDER BY x.rank DESC, x.id LIMIT {end}), \
              near AS MATERIALIZED (\
                 SELECT m.id, {fuzzy_rank} AS rank FROM movies m \
                 WHERE (SELECT n FROM exact_count) = 0 AND {fuzzy}), \
@@ -308,8 +318,6 @@ fn ranked_search_paging(q: &str, filtering: &Filtering, limit: &str, offset: &st
                     UNION ALL SELECT id, 2, 0, rank FROM others \
                     UNION ALL SELECT id, 3, 0, rank FROM near) x \
                 ORDER BY x.tier, x.title_length, x.rank DESC, x.id LIMIT {limit} OFFSET {offset})",
-            beyond_title = filtering.with(search::beyond_title(q)),
-            exact_rank = search::exact_rank(q),
             fuzzy_rank = search::fuzzy_rank(q),
             fuzzy = filtering.with(search::fuzzy(q)),
         ),
@@ -420,13 +428,18 @@ pub fn build(scope: Scope, filters: &MovieFilters, currency: &str) -> Statement 
         .as_ref()
         .map(|found| format!(" || ', \"found\" : ' || {found}"))
         .unwrap_or_default();
+    let caller = filtering
+        .caller_live
+        .as_ref()
+        .map(|live| format!(" || ', \"caller\" : ' || ({live})::text"))
+        .unwrap_or_default();
     let currency = st.arg(Arg::Text(json_string(currency)));
     let purchased_at = match scope {
         // A library also says when each movie became the user's.
-        Scope::PurchasesOf(user) => format!(
+        Scope::PurchasesOf(caller) => format!(
             " || ', \"purchased_at\" : ' || to_json((SELECT api_time(o.purchased_at) \
              FROM purchases o WHERE o.movie_id = m.id AND o.user_id = {}))::text",
-            st.arg(Arg::Uuid(user))
+            st.arg(Arg::Uuid(caller.user_id))
         ),
         _ => String::new(),
     };
@@ -444,7 +457,7 @@ pub fn build(scope: Scope, filters: &MovieFilters, currency: &str) -> Statement 
                        AS posters \
             FROM page JOIN movies m ON m.id = page.id) \
          SELECT '{{\"total\" : ' || {total} || ', \"items\" : [' || coalesce(items, '') \
-            || '], \"posters\" : ' || coalesce(posters::text, '{{}}'){unknown}{found} || '}}' \
+            || '], \"posters\" : ' || coalesce(posters::text, '{{}}'){unknown}{found}{caller} || '}}' \
          FROM listed"
     );
     st
@@ -556,29 +569,44 @@ mod tests {
             sort: sort.map(|sort| sort.parse().unwrap()),
             ..Default::default()
         };
+        // The branches that read the stored words are settled by `numnode` when the statement
+        // is planned; where they cannot apply they are written constant-false, or not at all.
         let uses_words = |filters: MovieFilters| {
-            build(Scope::All, &filters, "USD")
-                .sql
-                .contains("movie_search_words")
+            let sql = build(Scope::All, &filters, "USD").sql;
+            sql.contains("movie_search_words") && !sql.contains("CASE WHEN false")
         };
         assert!(uses_words(search(vec![], None)));
         // A filter, or an explicit sort, needs the movies' own columns.
         assert!(!uses_words(search(vec![3], None)));
         assert!(!uses_words(search(vec![], Some("price"))));
         let genre_page = build(Scope::Genre(3), &search(vec![], None), "USD");
-        assert!(!genre_page.sql.contains("movie_search_words"));
-        assert!(genre_page.sql.contains("ORDER BY m.title_length, m.id"));
+        assert!(genre_page.sql.contains("CASE WHEN false"));
+        assert!(genre_page.sql.contains("ORDER BY e.title_length, e.id"));
     }
 
     #[test]
-    fn only_user_ids_are_bound_and_search_text_is_quoted() {
+    fn only_the_callers_ids_are_bound_and_search_text_is_quoted() {
         let filters = MovieFilters {
             search: Some(r"it's \".into()),
             ..Default::default()
         };
         let user = Uuid::nil();
-        let statement = build(Scope::FavoritesOf(user), &filters, "USD");
-        assert_eq!(statement.args, [Arg::Uuid(user)]);
+        let caller = cinema_shared::auth::TokenHolder {
+            user_id: user,
+            session_id: Uuid::from_u128(7),
+        };
+        let statement = build(Scope::FavoritesOf(caller), &filters, "USD");
+        assert_eq!(
+            statement.args,
+            [Arg::Uuid(user), Arg::Uuid(caller.session_id)]
+        );
+        // The caller's account and session are checked by the list's own statement.
+        assert!(
+            statement
+                .sql
+                .contains(r#"', "caller" : ' || (EXISTS (SELECT 1 FROM users u"#)
+        );
+        assert!(statement.sql.contains("s.id = $2 AND s.revoked_at IS NULL"));
         assert!(statement.sql.contains("o.user_id = $1"));
         assert!(
             !statement
@@ -586,7 +614,7 @@ mod tests {
                 .contains("(SELECT count(*) FROM favorites o WHERE o.user_id = $1)"),
             "a search counts its matches"
         );
-        let favorites = build(Scope::FavoritesOf(user), &MovieFilters::default(), "USD");
+        let favorites = build(Scope::FavoritesOf(caller), &MovieFilters::default(), "USD");
         assert!(
             favorites
                 .sql
@@ -596,7 +624,7 @@ mod tests {
             sort: Some("price".parse().unwrap()),
             ..Default::default()
         };
-        let favorites_by_price = build(Scope::FavoritesOf(user), &by_price, "USD");
+        let favorites_by_price = build(Scope::FavoritesOf(caller), &by_price, "USD");
         assert!(!favorites_by_price.sql.contains("movie_created_at"));
         assert!(
             favorites.sql.contains(

@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run -p cinema-catalog --example listing_sql -- list 'genre=8&sort=price'
 //! cargo run -p cinema-catalog --example listing_sql -- list 'per_page=50' genre:8
-//! cargo run -p cinema-catalog --example listing_sql -- list 'per_page=50' favorites:6b1c...-uuid
+//! cargo run -p cinema-catalog --example listing_sql -- list 'per_page=50' favorites:<user>:<session>
 //! cargo run -p cinema-catalog --example listing_sql -- detail 6b1c...-uuid
 //! ```
 //!
@@ -12,6 +12,7 @@
 
 use axum::{extract::FromRequestParts, http::Request};
 use cinema_catalog::listing::{self, MovieFilters, Scope};
+use cinema_shared::auth::TokenHolder;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -55,18 +56,23 @@ async fn main() {
     }
 }
 
-/// `genre:<id>` (a genre's page) or `favorites:<user id>` (that user's favorites).
+/// `genre:<id>` (a genre's page) or `favorites:<user id>:<session id>` (that user's favorites,
+/// as the holder of a token of that session asks for them).
 fn parse_scope(scope: &str) -> Scope {
-    match scope.split_once(':') {
-        Some(("genre", id)) => Scope::Genre(id.parse().unwrap_or_else(|_| usage())),
-        Some(("favorites", user)) => Scope::FavoritesOf(user.parse().unwrap_or_else(|_| usage())),
+    let uuid = |text: &str| text.parse().unwrap_or_else(|_| usage());
+    match scope.split(':').collect::<Vec<_>>().as_slice() {
+        ["genre", id] => Scope::Genre(id.parse().unwrap_or_else(|_| usage())),
+        ["favorites", user, session] => Scope::FavoritesOf(TokenHolder {
+            user_id: uuid(user),
+            session_id: uuid(session),
+        }),
         _ => usage(),
     }
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: listing_sql list '<query string>' [genre:<id> | favorites:<user id>] \
+        "usage: listing_sql list '<query string>' [genre:<id> | favorites:<user id>:<session id>] \
          | detail <movie id>"
     );
     std::process::exit(2);

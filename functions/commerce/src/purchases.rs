@@ -5,7 +5,7 @@ use axum::{Json, extract::State};
 use cinema_listing::{self as listing, MovieFilters, MoviePage, Scope};
 use cinema_shared::{
     ApiResult, AppState,
-    auth::AuthUser,
+    auth::TokenHolder,
     openapi::{ProblemSchema, SignedInOnly},
 };
 
@@ -24,10 +24,10 @@ use cinema_shared::{
 )]
 pub async fn list_purchases(
     State(state): State<AppState>,
-    user: AuthUser,
+    caller: TokenHolder,
     filters: MovieFilters,
 ) -> ApiResult<Json<MoviePage>> {
-    listing::list(&state, Scope::PurchasesOf(user.id), &filters)
+    listing::list(&state, Scope::PurchasesOf(caller), &filters)
         .await
         .map(Json)
 }

@@ -4,7 +4,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use cinema_listing::{self as listing, MovieFilters, MoviePage, Scope};
 use cinema_shared::{
     ApiResult, AppState,
-    auth::AuthUser,
+    auth::{AuthUser, TokenHolder},
     error::ResultExt,
     extract::ApiPath,
     openapi::{ProblemSchema, SignedInOnly},
@@ -76,10 +76,10 @@ pub async fn delete_favorite(
 )]
 pub async fn list_favorites(
     State(state): State<AppState>,
-    user: AuthUser,
+    caller: TokenHolder,
     filters: MovieFilters,
 ) -> ApiResult<Json<MoviePage>> {
-    listing::list(&state, Scope::FavoritesOf(user.id), &filters)
+    listing::list(&state, Scope::FavoritesOf(caller), &filters)
         .await
         .map(Json)
 }

@@ -136,3 +136,58 @@ async fn the_favorites_list_takes_every_movie_filter_and_sort(db: PgPool) {
         .unwrap();
     problem(bad, 422).await;
 }
+
+/// The caller's own lists check the account and the session in their own statement (one round
+/// trip): a logout, a password reset or a ban still holds at once there.
+#[sqlx::test(migrations = "../migrations")]
+async fn own_lists_refuse_an_ended_session_and_a_deactivated_account(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let c = app.fixture_catalog().await;
+    let (ended, banned) = (
+        app.make_user(Role::User).await,
+        app.make_user(Role::User).await,
+    );
+    for who in [&ended, &banned] {
+        assert_eq!(
+            send(&app, reqwest::Method::PUT, who, c.movie("A")).await,
+            204
+        );
+        assert_eq!(
+            app.list_as("/users/me/favorites", Some(who)).await["total"],
+            1
+        );
+    }
+    sqlx::query("UPDATE login_sessions SET revoked_at = now() WHERE user_id = $1")
+        .bind(ended.id)
+        .execute(&db)
+        .await
+        .unwrap();
+    // Deactivated with its session left live: the account alone must refuse it.
+    sqlx::query("UPDATE users SET is_active = false WHERE id = $1")
+        .bind(banned.id)
+        .execute(&db)
+        .await
+        .unwrap();
+    for who in [&ended, &banned] {
+        for path in [
+            "/users/me/favorites",
+            "/users/me/purchases",
+            "/users/me/favorites?search=signal&per_page=50",
+        ] {
+            let response = app
+                .get(path)
+                .header("authorization", who.bearer())
+                .send()
+                .await
+                .unwrap();
+            let body = problem(response, 401).await;
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("session has ended or the account is not active"),
+                "{path}: {body}"
+            );
+        }
+    }
+}
