@@ -9,6 +9,7 @@ mod events;
 mod fulfil;
 pub mod history;
 pub mod refund;
+mod signed_event;
 pub mod webhook;
 
 use chrono::{DateTime, Utc};
