@@ -6,10 +6,10 @@ use cinema_payments::{CHECKOUT_KEY, Currency, MinorUnits, ORDER_ID_KEY};
 use cinema_shared::email::{Email, EmailMessage};
 use sqlx::PgConnection;
 use stripe_shared::{Charge, CheckoutSession, CheckoutSessionPaymentStatus, PaymentIntent};
+use stripe_webhook::EventObject;
 use uuid::Uuid;
 
 use super::fulfil::{self, LockedOrder, PaymentSource};
-use super::signed_event::EventObject;
 use crate::orders::OrderStatus;
 
 /// What handling an event came to.
@@ -41,12 +41,15 @@ fn done_with(what: impl Into<String>, email: Option<EmailMessage>) -> Outcome {
 
 pub async fn handle(conn: &mut PgConnection, object: &EventObject) -> sqlx::Result<Outcome> {
     match object {
-        EventObject::SessionPaid(session) => completed(conn, session).await,
-        EventObject::SessionExpired(session) => expired(conn, session).await,
-        EventObject::SessionPaymentFailed(session) => {
+        EventObject::CheckoutSessionCompleted(session)
+        | EventObject::CheckoutSessionAsyncPaymentSucceeded(session) => {
+            completed(conn, session).await
+        }
+        EventObject::CheckoutSessionExpired(session) => expired(conn, session).await,
+        EventObject::CheckoutSessionAsyncPaymentFailed(session) => {
             failed(conn, session_order(session), None).await
         }
-        EventObject::PaymentIntentFailed(intent) => {
+        EventObject::PaymentIntentPaymentFailed(intent) => {
             let reason = intent
                 .last_payment_error
                 .as_ref()
@@ -54,7 +57,7 @@ pub async fn handle(conn: &mut PgConnection, object: &EventObject) -> sqlx::Resu
             failed(conn, intent_order(intent), reason).await
         }
         EventObject::ChargeRefunded(charge) => refunded(conn, charge).await,
-        EventObject::Other => Ok(done("ignored: not an event Cinema acts on")),
+        _ => Ok(done("ignored: not an event Cinema acts on")),
     }
 }
 

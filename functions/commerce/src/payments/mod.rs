@@ -9,7 +9,6 @@ mod events;
 mod fulfil;
 pub mod history;
 pub mod refund;
-mod signed_event;
 pub mod webhook;
 
 use chrono::{DateTime, Utc};

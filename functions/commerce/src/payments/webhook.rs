@@ -8,12 +8,12 @@ use axum::{Extension, Json, body::Bytes, extract::State, http::HeaderMap};
 use cinema_shared::{ApiError, ApiResult, AppState, openapi::ProblemSchema, outbox};
 use secrecy::ExposeSecret;
 use serde::Serialize;
+use stripe_webhook::{Webhook, WebhookError};
 use utoipa::ToSchema;
 
 use super::{
     Payments,
     events::{self, Outcome},
-    signed_event::{self, ReadError},
 };
 
 /// What Cinema did with an event (Stripe only reads the status).
@@ -51,11 +51,10 @@ pub async fn receive_event(
         .ok_or_else(|| ApiError::BadRequest("the Stripe-Signature header is missing".into()))?;
     let payload = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the body is not UTF-8".into()))?;
-    let now = chrono::Utc::now().timestamp();
-    let event = match signed_event::read(payload, signature, secret.expose_secret(), now) {
+    let event = match Webhook::construct_event(payload, signature, secret.expose_secret()) {
         Ok(event) => event,
         // Only an authentic event gets this far: keep it for a person, and have Stripe retry.
-        Err(ReadError::Unreadable(error)) => {
+        Err(WebhookError::BadParse(error)) => {
             tracing::error!(%error, "an authentic Stripe event did not parse; kept");
             sqlx::query("INSERT INTO stripe_unreadable_events (payload, error) VALUES ($1, $2)")
                 .bind(payload)
@@ -66,7 +65,7 @@ pub async fn receive_event(
                 "the event did not parse; it was kept and will be looked at".into(),
             ));
         }
-        Err(ReadError::Signature(error)) => {
+        Err(error) => {
             tracing::warn!(%error, "a webhook call without a valid Stripe signature");
             return Err(ApiError::BadRequest(format!(
                 "the Stripe signature does not verify: {error}"
@@ -74,7 +73,7 @@ pub async fn receive_event(
         }
     };
     let event_id = event.id.as_str();
-    let event_type = event.kind.as_str();
+    let event_type = event.type_.as_str();
     let mut tx = state.db.begin().await?;
     // A concurrent delivery of the same id waits here until this one commits or rolls back.
     let first: Option<String> = sqlx::query_scalar(
@@ -91,7 +90,7 @@ pub async fn receive_event(
             outcome: "already handled".into(),
         }));
     }
-    let (what, emails) = match events::handle(&mut tx, &event.object).await? {
+    let (what, emails) = match events::handle(&mut tx, &event.data.object).await? {
         Outcome::Done { what, emails } => (what, emails),
         Outcome::Retry(why) => {
             tracing::warn!(
