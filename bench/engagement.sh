@@ -31,12 +31,15 @@ fi
 MOVIE=$(sql "SELECT movie_id FROM comments GROUP BY movie_id ORDER BY count(*) DESC LIMIT 1")
 BIG_THREAD=$(sql "SELECT id FROM comments WHERE movie_id = '$MOVIE' AND parent_id IS NULL
                   ORDER BY reply_count DESC, id LIMIT 1")
-# Threads to reply to (one movie, 200 threads) whose authors are not the poster, so every
-# reply writes a notification.
+# The posters: 32 viewers, one request after another in turn, as real traffic spreads over
+# many users (each has a rate-limit row of their own).
+POSTERS=$(seq 901 932)
+# Threads to reply to (one movie, 200 threads) whose authors are not posters, so every reply
+# writes a notification.
 REPLY_TO=$(sql "SELECT string_agg('\"' || id || '\"', ',') FROM (
                     SELECT c.id FROM comments c JOIN users u ON u.id = c.author_id
                     WHERE c.movie_id = '$MOVIE' AND c.parent_id IS NULL
-                      AND u.email <> 'bench-2@bench.cinema'
+                      AND NOT u.email ~ '^bench-9(0[1-9]|[12][0-9]|3[0-2])@'
                     ORDER BY c.created_at DESC LIMIT 200) t")
 READER_ID=$(sql "SELECT id FROM users WHERE email = 'bench-1@bench.cinema'")
 COUNTS=$(sql "SELECT (SELECT count(*) FROM comments) || ' comments, ' ||
@@ -51,16 +54,17 @@ token() {
         -d "{\"email\":\"$1\",\"password\":\"Bench-Passw0rd!\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/'
 }
 READER=$(token bench-1@bench.cinema)
-POSTER=$(token bench-2@bench.cinema)
+POSTER_TOKENS=$(for n in $POSTERS; do printf '"%s",' "$(token "bench-$n@bench.cinema")"; done)
 cat >"$WORK/reply.lua" <<LUA
 local parents = { $REPLY_TO }
+local posters = { $POSTER_TOKENS }
 local n = 0
 function request()
     n = n + 1
     local body = '{"text": "Agreed, the last act carries it.", "parent_id": "'
         .. parents[n % #parents + 1] .. '"}'
     return wrk.format("POST", nil, {["content-type"] = "application/json",
-        ["authorization"] = "Bearer $POSTER"}, body)
+        ["authorization"] = "Bearer " .. posters[n % #posters + 1]}, body)
 end
 LUA
 
@@ -85,5 +89,5 @@ run_case "Post a reply (+ notification + outbox)" "$BASE/movies/$MOVIE/comments"
 write_report "Engagement benchmark" "Data: $COUNTS (\`cinema generate-engagement\` over a
 10,000-movie catalog). Every signed-in request also reads the caller's role and session. Posting
 writes the reply, its notification and its outbox row in one transaction, all on one movie
-(replies to its 200 newest threads, in turn), and relays the email to the local SQS server after
-commit."
+(32 viewers in turn reply to its 200 newest threads, in turn), and relays the email to the local
+SQS server after commit."

@@ -67,7 +67,7 @@ pub async fn generate(pool: &PgPool, sizes: Sizes, reset: bool) -> anyhow::Resul
         "clearing the catalog",
         "TRUNCATE movies, movie_genres, movie_directors, movie_stars, genres, directors, stars,
                   certifications, reactions, ratings, favorites, cart_items, purchases,
-                  movie_search_words
+                  movie_search_words, notification_counts
          RESTART IDENTITY CASCADE;
          DELETE FROM users WHERE email LIKE '%@generated.cinema.local';",
     )
@@ -297,9 +297,7 @@ async fn load(
         db,
         "search words",
         "INSERT INTO movie_search_words (lexeme, movie_id, in_title, title_length)
-         SELECT w, m.id, w = ANY (tsvector_to_array(m.title_search)), m.title_length
-         FROM movies m, unnest(tsvector_to_array(m.search)) w
-         ORDER BY 1, 2;",
+         SELECT w.* FROM movies m, movie_search_words_of(m) w ORDER BY 1, 2;",
     )
     .await?;
 

@@ -217,7 +217,7 @@ fn with_poster_url(item: &RawValue, url: String) -> Result<Box<RawValue>, ApiErr
 }
 
 fn unreadable(err: serde_json::Error) -> ApiError {
-    anyhow::anyhow!("the list statement wrote unreadable JSON: {err}").into()
+    ApiError::unreadable_json("movie list", err)
 }
 
 /// A list stopped by the statement timeout is a 503 the caller can act on (a narrower search

@@ -2,7 +2,7 @@
 //! the extractors that read them. [`AuthUser`] is any signed-in user; [`Require`] adds a
 //! minimum role and is the one place roles are enforced.
 
-use std::{fmt, marker::PhantomData, str::FromStr, time::Duration};
+use std::{fmt, marker::PhantomData, str::FromStr, sync::LazyLock, time::Duration};
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 use chrono::Utc;
@@ -147,12 +147,20 @@ fn bearer_token(parts: &Parts) -> Option<Result<&str, ApiError>> {
     )
 }
 
-/// The caller's role as the database has it now, if the account is active and the token's
-/// session was not ended (logout, password reset, deactivation): a token is only as good as
-/// the account and session behind it, whatever its claims say.
-const CURRENT_ROLE: &str = "SELECT u.role FROM users u
-    JOIN login_sessions s ON s.user_id = u.id AND s.id = $2 AND s.revoked_at IS NULL
-    WHERE u.id = $1 AND u.is_active";
+/// `FROM ... WHERE ...` (SQL) of the account `user` when it is active and its session `session`
+/// was not ended (logout, password reset, deactivation), over two uuid expressions: a token is
+/// only as good as the account and session behind it, whatever its claims say.
+fn live_account(user: &str, session: &str) -> String {
+    format!(
+        "FROM users u \
+         JOIN login_sessions s ON s.user_id = u.id AND s.id = {session} AND s.revoked_at IS NULL \
+         WHERE u.id = {user} AND u.is_active"
+    )
+}
+
+/// The caller's role as the database has it now, if the account and session are live.
+static CURRENT_ROLE: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT u.role {}", live_account("$1", "$2")));
 
 /// The 401 of a verified token whose session has ended or whose account is not active.
 pub fn session_ended() -> ApiError {
@@ -165,11 +173,7 @@ pub fn session_ended() -> ApiError {
 /// uuid expressions: what [`AuthUser`] reads before a handler runs, for a statement that checks
 /// it itself (see [`TokenHolder`]).
 pub fn live_session(user: &str, session: &str) -> String {
-    format!(
-        "EXISTS (SELECT 1 FROM users u \
-         JOIN login_sessions s ON s.user_id = u.id AND s.id = {session} AND s.revoked_at IS NULL \
-         WHERE u.id = {user} AND u.is_active)"
-    )
+    format!("EXISTS (SELECT 1 {})", live_account(user, session))
 }
 
 /// The holder of a verified access token (signature, issuer, audience, expiry), whose account
@@ -203,6 +207,24 @@ impl FromRequestParts<AppState> for TokenHolder {
     }
 }
 
+/// A caller who may be anonymous, as a [`TokenHolder`]: a token that is present must verify,
+/// and the handler's statement checks its account and session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaybeTokenHolder(pub Option<TokenHolder>);
+
+impl FromRequestParts<AppState> for MaybeTokenHolder {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if bearer_token(parts).is_none() {
+            return Ok(Self(None));
+        }
+        TokenHolder::from_request_parts(parts, state)
+            .await
+            .map(|holder| Self(Some(holder)))
+    }
+}
+
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
@@ -211,7 +233,7 @@ impl FromRequestParts<AppState> for AuthUser {
         let role: String = state
             .reads
             .fetch_optional(
-                sqlx::query_scalar(CURRENT_ROLE)
+                sqlx::query_scalar(CURRENT_ROLE.as_str())
                     .bind(claims.sub)
                     .bind(claims.sid),
             )

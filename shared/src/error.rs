@@ -78,6 +78,14 @@ impl ApiError {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// A statement that writes its answer as JSON text wrote something this code cannot read:
+    /// the two disagree, a bug (500). `statement` says which.
+    pub fn unreadable_json(statement: &str, err: serde_json::Error) -> Self {
+        Self::Internal(anyhow::anyhow!(
+            "the {statement} statement wrote unreadable JSON: {err}"
+        ))
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::Conflict {
             detail: detail.into(),

@@ -5,13 +5,13 @@ use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use cinema_shared::{
     ApiError, ApiResult, AppState,
-    auth::AuthUser,
+    auth::{self, AuthUser, TokenHolder},
     extract::{ApiPath, ApiQuery},
     openapi::{ProblemSchema, SignedInOnly},
     pagination::{Page, PageRequest},
 };
 use serde::{Deserialize, Serialize};
-use sqlx::types::Json as JsonColumn;
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -46,9 +46,9 @@ pub struct Notification {
 
 /// A page of notifications and how many of all the caller's are unread.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct NotificationPage {
+pub struct NotificationPage<T> {
     #[serde(flatten)]
-    pub page: Page<Notification>,
+    pub page: Page<T>,
     pub unread_count: i64,
 }
 
@@ -64,44 +64,48 @@ pub struct NotificationsQuery {
     per_page: Option<i64>,
 }
 
-/// What the writers put in a notification's `data`.
+/// What the list's statement returns.
 #[derive(Deserialize)]
-struct Data {
-    movie_id: Option<Uuid>,
-    movie_name: Option<String>,
-    actor_name: Option<String>,
+struct Listed {
+    /// Whether the caller's account is active and session live.
+    caller: bool,
+    total: i64,
+    unread_count: i64,
+    items: Vec<Box<RawValue>>,
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: Uuid,
-    kind: String,
-    comment_id: Option<Uuid>,
-    data: JsonColumn<Data>,
-    created_at: DateTime<Utc>,
-    read_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<Row> for Notification {
-    type Error = ApiError;
-
-    fn try_from(row: Row) -> Result<Self, ApiError> {
-        let kind = serde_json::from_value(serde_json::Value::String(row.kind))
-            .map_err(|err| ApiError::Internal(err.into()))?;
-        let JsonColumn(data) = row.data;
-        Ok(Self {
-            id: row.id,
-            kind,
-            movie: data
-                .movie_id
-                .zip(data.movie_name)
-                .map(|(id, name)| NotifiedMovie { id, name }),
-            comment_id: row.comment_id,
-            actor: data.actor_name,
-            created_at: row.created_at,
-            read_at: row.read_at,
-        })
-    }
+/// The list's statement over `$1`/`$2` (the caller's account and session) and `$3`/`$4` (limit
+/// and offset): checks the caller, reads the counts the triggers keep, and writes the page as
+/// JSON text, each item a [`Notification`]. The unread list is a statement of its own so it walks the partial index of
+/// the unread.
+fn list_sql(unread_only: bool) -> String {
+    let unread = if unread_only {
+        "AND read_at IS NULL"
+    } else {
+        ""
+    };
+    let total = if unread_only { "unread" } else { "all_count" };
+    format!(
+        "WITH page AS MATERIALIZED (
+            SELECT id, kind, comment_id, data, created_at, read_at FROM notifications
+            WHERE user_id = $1 {unread} ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4),
+         counts AS (SELECT coalesce(sum(total), 0) AS all_count,
+                           coalesce(sum(unread), 0) AS unread
+                    FROM notification_counts WHERE user_id = $1)
+         SELECT json_build_object('caller', {caller},
+             'total', (SELECT {total} FROM counts),
+             'unread_count', (SELECT unread FROM counts),
+             'items', coalesce((SELECT json_agg(json_build_object(
+                     'id', id, 'kind', kind,
+                     'movie', CASE WHEN data->>'movie_id' IS NOT NULL
+                                    AND data->>'movie_name' IS NOT NULL
+                         THEN json_build_object('id', data->>'movie_id',
+                                                'name', data->>'movie_name') END,
+                     'comment_id', comment_id, 'actor', data->>'actor_name',
+                     'created_at', api_time(created_at), 'read_at', api_time(read_at))
+                 ORDER BY created_at DESC, id DESC) FROM page), '[]'))::text",
+        caller = auth::live_session("$1", "$2"),
+    )
 }
 
 /// The caller's notifications, newest first.
@@ -112,45 +116,37 @@ impl TryFrom<Row> for Notification {
     security(("bearer" = [])),
     params(NotificationsQuery),
     responses(
-        (status = 200, description = "A page of notifications", body = NotificationPage),
+        (status = 200, description = "A page of notifications", body = inline(NotificationPage<Notification>)),
         (status = 422, description = "Bad filter or page (named)", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
     )
 )]
 pub async fn list_notifications(
     State(state): State<AppState>,
-    user: AuthUser,
+    caller: TokenHolder,
     ApiQuery(query): ApiQuery<NotificationsQuery>,
-) -> ApiResult<Json<NotificationPage>> {
+) -> ApiResult<Json<NotificationPage<Box<RawValue>>>> {
     let page = PageRequest::from_query(query.page, query.per_page)?;
-    let unread_only = query.unread.unwrap_or(false);
-    let (total, unread_count): (i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE NOT $2 OR read_at IS NULL),
-                count(*) FILTER (WHERE read_at IS NULL)
-         FROM notifications WHERE user_id = $1",
-    )
-    .bind(user.id)
-    .bind(unread_only)
-    .fetch_one(&state.db)
-    .await?;
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, kind, comment_id, data, created_at, read_at FROM notifications
-         WHERE user_id = $1 AND (NOT $2 OR read_at IS NULL)
-         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
-    )
-    .bind(user.id)
-    .bind(unread_only)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&state.db)
-    .await?;
-    let items = rows
-        .into_iter()
-        .map(Notification::try_from)
-        .collect::<Result<_, _>>()?;
+    let sql = list_sql(query.unread.unwrap_or(false));
+    let text: String = state
+        .reads
+        .fetch_optional(
+            sqlx::query_scalar(&sql)
+                .bind(caller.user_id)
+                .bind(caller.session_id)
+                .bind(page.limit())
+                .bind(page.offset()),
+        )
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    let listed: Listed = serde_json::from_str(&text)
+        .map_err(|err| ApiError::unreadable_json("notifications", err))?;
+    if !listed.caller {
+        return Err(auth::session_ended());
+    }
     Ok(Json(NotificationPage {
-        page: Page::new(items, page, total),
-        unread_count,
+        page: Page::new(listed.items, page, listed.total),
+        unread_count: listed.unread_count,
     }))
 }
 

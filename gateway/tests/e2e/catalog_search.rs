@@ -19,64 +19,76 @@ async fn create(app: &TestApp, bearer: &str, path: &str, body: Value) -> Value {
     response.json().await.unwrap()
 }
 
+/// A moderator's bearer, a certification and a director named `director`: what the ranking
+/// tests create their movies with.
+struct Shelf {
+    bearer: String,
+    certification: Value,
+    director: i64,
+}
+
+impl Shelf {
+    async fn new(app: &TestApp, director: &str) -> Self {
+        let bearer = app.make_user(Role::Moderator).await.bearer();
+        let certification = create(app, &bearer, "/certifications", json!({"name": "PG"})).await;
+        let director = create(app, &bearer, "/directors", json!({"name": director})).await;
+        Self {
+            bearer,
+            certification: certification["id"].clone(),
+            director: director["id"].as_i64().unwrap(),
+        }
+    }
+
+    /// Creates a movie, by the shelf's director when `by_director`.
+    async fn movie(
+        &self,
+        app: &TestApp,
+        name: &str,
+        description: &str,
+        by_director: bool,
+    ) -> Value {
+        let directors: Vec<i64> = if by_director {
+            vec![self.director]
+        } else {
+            vec![]
+        };
+        let body = json!({
+            "name": name, "year": 2001, "time": 90, "imdb": 7.0, "votes": 10,
+            "description": description, "price": "3.00",
+            "certification_id": self.certification, "director_ids": directors,
+        });
+        create(app, &self.bearer, "/movies", body).await
+    }
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn title_matches_rank_above_people_and_description_matches(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    let moderator = app.make_user(Role::Moderator).await;
-    let bearer = moderator.bearer();
-    let certification = create(&app, &bearer, "/certifications", json!({"name": "PG"})).await;
-    let director = create(
-        &app,
-        &bearer,
-        "/directors",
-        json!({"name": "Marta Lighthouse"}),
-    )
-    .await;
-    let movie = |name: &str, description: &str, directors: Vec<i64>| {
-        json!({
-            "name": name, "year": 2001, "time": 90, "imdb": 7.0, "votes": 10,
-            "description": description, "price": "3.00",
-            "certification_id": certification["id"], "director_ids": directors,
-        })
-    };
+    let shelf = Shelf::new(&app, "Marta Lighthouse").await;
     // Created description-match first and title-match last, so neither age nor id order
     // could produce the expected ranking.
-    let by_description = create(
-        &app,
-        &bearer,
-        "/movies",
-        movie(
+    let by_description = shelf
+        .movie(
+            &app,
             "Sea Fever",
             "A storm, a boat, and a lighthouse at the end of the world.",
-            vec![],
-        ),
-    )
-    .await;
-    let by_person = create(
-        &app,
-        &bearer,
-        "/movies",
-        movie(
-            "Quiet Waters",
-            "Two sisters inherit a boat.",
-            vec![director["id"].as_i64().unwrap()],
-        ),
-    )
-    .await;
-    let by_title = create(
-        &app,
-        &bearer,
-        "/movies",
-        movie("The Lighthouse Keeper", "An old man keeps watch.", vec![]),
-    )
-    .await;
-    create(
-        &app,
-        &bearer,
-        "/movies",
-        movie("Unrelated", "Nothing to see.", vec![]),
-    )
-    .await;
+            false,
+        )
+        .await;
+    let by_person = shelf
+        .movie(&app, "Quiet Waters", "Two sisters inherit a boat.", true)
+        .await;
+    let by_title = shelf
+        .movie(
+            &app,
+            "The Lighthouse Keeper",
+            "An old man keeps watch.",
+            false,
+        )
+        .await;
+    shelf
+        .movie(&app, "Unrelated", "Nothing to see.", false)
+        .await;
 
     let found = app.list_ids("/movies?search=lighthouse").await;
     let expected: Vec<uuid::Uuid> = [&by_title, &by_person, &by_description]
@@ -98,57 +110,34 @@ async fn title_matches_rank_above_people_and_description_matches(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn title_matches_come_shortest_first_and_pages_run_on_across_the_tiers(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    let moderator = app.make_user(Role::Moderator).await;
-    let bearer = moderator.bearer();
-    let certification = create(&app, &bearer, "/certifications", json!({"name": "PG"})).await;
-    let director = create(
-        &app,
-        &bearer,
-        "/directors",
-        json!({"name": "Ada Lighthouse"}),
-    )
-    .await;
+    let shelf = Shelf::new(&app, "Ada Lighthouse").await;
+    let bearer = shelf.bearer.clone();
     let mut ids = std::collections::HashMap::new();
     // Created longest title first, so neither age nor creation order gives the ranking.
-    for (key, name, description, directors) in [
+    for (key, name, description, by_director) in [
         (
             "description",
             "Harbor Lights",
             "A lighthouse stands in the bay.",
-            vec![],
+            false,
         ),
-        (
-            "person",
-            "Quiet Bay",
-            "Two sisters and a boat.",
-            vec![director["id"].clone()],
-        ),
+        ("person", "Quiet Bay", "Two sisters and a boat.", true),
         (
             "long",
             "Lighthouses of the Northern Coast",
             "A survey.",
-            vec![],
+            false,
         ),
         (
             "keeper",
             "The Lighthouse Keeper",
             "An old man keeps watch.",
-            vec![],
+            false,
         ),
-        ("kept", "Lighthouse Night", "Its keeper disappears.", vec![]),
-        ("short", "Lighthouse", "A storm.", vec![]),
+        ("kept", "Lighthouse Night", "Its keeper disappears.", false),
+        ("short", "Lighthouse", "A storm.", false),
     ] {
-        let movie = create(
-            &app,
-            &bearer,
-            "/movies",
-            json!({
-                "name": name, "year": 2001, "time": 90, "imdb": 7.0, "votes": 10,
-                "description": description, "price": "3.00",
-                "certification_id": certification["id"], "director_ids": directors,
-            }),
-        )
-        .await;
+        let movie = shelf.movie(&app, name, description, by_director).await;
         ids.insert(movie["id"].as_str().unwrap().to_owned(), key);
     }
     let keys = |page: &Value| -> Vec<&str> {

@@ -88,6 +88,39 @@ async fn send(app: &TestApp, method: Method, path: &str, who: &TestUser) -> reqw
         .unwrap()
 }
 
+/// Each user's `(total, unread_count)` as their notification list answers.
+async fn notification_totals(app: &TestApp, users: &[&TestUser]) -> Vec<(i64, i64)> {
+    let mut totals = Vec::new();
+    for who in users {
+        let news = get_json(app, "/users/me/notifications?per_page=1", Some(who)).await;
+        totals.push((
+            news["total"].as_i64().unwrap(),
+            news["unread_count"].as_i64().unwrap(),
+        ));
+    }
+    totals
+}
+
+/// The counts the triggers keep equal a count of every user's notifications.
+async fn assert_notification_counts_exact(app: &TestApp) {
+    let wrong: Vec<(Uuid, i64, i64, i64, i64)> = sqlx::query_as(
+        "WITH kept AS (SELECT user_id, sum(total)::bigint AS total, sum(unread)::bigint AS unread
+                       FROM notification_counts GROUP BY user_id),
+              counted AS (SELECT user_id, count(*) AS total,
+                                 count(*) FILTER (WHERE read_at IS NULL) AS unread
+                          FROM notifications GROUP BY user_id)
+         SELECT user_id, coalesce(k.total, 0), coalesce(k.unread, 0),
+                coalesce(c.total, 0), coalesce(c.unread, 0)
+         FROM kept k FULL JOIN counted c USING (user_id)
+         WHERE coalesce(k.total, 0) <> coalesce(c.total, 0)
+            OR coalesce(k.unread, 0) <> coalesce(c.unread, 0)",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert!(wrong.is_empty(), "kept vs counted: {wrong:?}");
+}
+
 async fn comments_count(app: &TestApp, movie: Uuid) -> i64 {
     get_json(app, &format!("/movies/{movie}"), None).await["comments_count"]
         .as_i64()
@@ -285,6 +318,10 @@ async fn deleting_keeps_threads_readable_and_counters_exact(db: PgPool) {
     let leaf = reply(&app, &ann, movie, Some(middle), "Leaf").await;
     let lone = comment(&app, &bo, movie, "Lone").await;
     assert_eq!(comments_count(&app, movie).await, 4);
+    assert_eq!(
+        notification_totals(&app, &[&ann, &bo]).await,
+        [(1, 1), (1, 1)]
+    );
 
     problem(
         send(&app, Method::DELETE, &format!("/comments/{root}"), &bo).await,
@@ -369,6 +406,12 @@ async fn deleting_keeps_threads_readable_and_counters_exact(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(left, 0);
+    // The replies' notifications went with them.
+    assert_eq!(
+        notification_totals(&app, &[&ann, &bo]).await,
+        [(0, 0), (0, 0)]
+    );
+    assert_notification_counts_exact(&app).await;
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -476,6 +519,14 @@ async fn twenty_likes_at_once_count_twenty_and_tell_twenty_times(db: PgPool) {
         (news["total"].as_i64(), news["unread_count"].as_i64()),
         (Some(20), Some(20))
     );
+    assert_eq!(
+        send(&app, Method::POST, "/users/me/notifications/read-all", &ann)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(notification_totals(&app, &[&ann]).await, [(20, 0)]);
+    assert_notification_counts_exact(&app).await;
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -569,6 +620,7 @@ async fn notifications_are_private_and_can_be_read(db: PgPool) {
         422,
     )
     .await;
+    assert_notification_counts_exact(&app).await;
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -589,4 +641,129 @@ async fn posting_is_rate_limited_per_user(db: PgPool) {
     let bo = named(&app, "Bo").await;
     comment(&app, &bo, movie, "Mine").await;
     assert_eq!(comments_count(&app, movie).await, 4);
+}
+
+/// Posts and returns the 201's comment.
+async fn posted(app: &TestApp, who: &TestUser, movie: Uuid, body: Value) -> Value {
+    let response = post(app, who, movie, body).await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+/// `value` without its author's avatar link (signed per answer, so it differs between answers).
+fn without_avatar_link(mut value: Value) -> Value {
+    if let Some(author) = value["author"].as_object_mut() {
+        author.remove("avatar_url");
+    }
+    value
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn lists_show_each_comment_as_it_was_posted(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let movie = a_movie(&app, "Ronin").await;
+    let ann = named(&app, "Ann").await;
+    let bo = app.make_user(Role::User).await;
+    let avatar_key = format!("avatars/{}/portrait.png", ann.id);
+    sqlx::query("UPDATE profiles SET avatar_key = $2 WHERE user_id = $1")
+        .bind(ann.id)
+        .bind(&avatar_key)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let thread = posted(
+        &app,
+        &ann,
+        movie,
+        json!({"text": "Car chases \"done right\" <b>"}),
+    )
+    .await;
+    let answer = posted(
+        &app,
+        &bo,
+        movie,
+        json!({"text": "Yes\n\tand the score", "parent_id": thread["id"]}),
+    )
+    .await;
+
+    let threads = get_json(&app, &format!("/movies/{movie}/comments"), Some(&ann)).await;
+    let listed = &threads["items"][0];
+    let avatar_url = listed["author"]["avatar_url"].as_str().expect("a link");
+    assert!(avatar_url.contains(&avatar_key), "{avatar_url}");
+    let mut expected = without_avatar_link(thread.clone());
+    expected["reply_count"] = json!(1);
+    assert_eq!(without_avatar_link(listed.clone()), expected);
+
+    let replies = get_json(
+        &app,
+        &format!("/comments/{}/replies", thread["id"].as_str().unwrap()),
+        Some(&bo),
+    )
+    .await;
+    assert_eq!(replies["items"][0], answer, "no avatar: no link");
+    assert!(replies["items"][0]["author"].get("avatar_url").is_none());
+
+    let news = get_json(&app, "/users/me/notifications", Some(&ann)).await;
+    assert_eq!(
+        news["items"][0],
+        json!({
+            "id": news["items"][0]["id"],
+            "kind": "comment_reply",
+            "movie": {"id": movie, "name": "Ronin"},
+            "comment_id": answer["id"],
+            "actor": answer["author"]["display_name"],
+            "created_at": news["items"][0]["created_at"],
+            "read_at": null,
+        })
+    );
+    let created_at = news["items"][0]["created_at"].as_str().unwrap();
+    let notified_at = chrono::DateTime::parse_from_rfc3339(created_at).unwrap();
+    let answered_at =
+        chrono::DateTime::parse_from_rfc3339(answer["created_at"].as_str().unwrap()).unwrap();
+    assert!(
+        (notified_at - answered_at).num_seconds().abs() < 5,
+        "{created_at}"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_ended_session_reads_no_comments_or_notifications(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let movie = a_movie(&app, "Thief").await;
+    let (ended, banned) = (named(&app, "Ed").await, named(&app, "Bea").await);
+    let first = comment(&app, &ended, movie, "Still here?").await;
+    sqlx::query("UPDATE login_sessions SET revoked_at = now() WHERE user_id = $1")
+        .bind(ended.id)
+        .execute(&db)
+        .await
+        .unwrap();
+    // Deactivated with its session left live: the account alone must refuse it.
+    sqlx::query("UPDATE users SET is_active = false WHERE id = $1")
+        .bind(banned.id)
+        .execute(&db)
+        .await
+        .unwrap();
+    for who in [&ended, &banned] {
+        for path in [
+            format!("/movies/{movie}/comments"),
+            format!("/movies/{}/comments", Uuid::new_v4()),
+            format!("/comments/{first}/replies"),
+            "/users/me/notifications".to_owned(),
+            "/users/me/notifications?unread=true".to_owned(),
+        ] {
+            let body = problem(send(&app, Method::GET, &path, who).await, 401).await;
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("session has ended or the account is not active"),
+                "{path}: {body}"
+            );
+        }
+    }
+    // Anonymous readers still read.
+    assert_eq!(
+        texts(&get_json(&app, &format!("/movies/{movie}/comments"), None).await),
+        [Some("Still here?")]
+    );
 }

@@ -1,18 +1,25 @@
 //! `GET /movies/{id}/comments` (a movie's threads) and `GET /comments/{id}/replies`.
+//!
+//! Each page is one statement on the read pool: it checks the caller's session when a token
+//! came, finds the movie or comment, counts, and writes the page as JSON text; only the
+//! authors' avatar links are added here (they are signed per request).
+
+use std::collections::HashMap;
 
 use axum::{Json, extract::State};
 use cinema_shared::{
-    ApiResult, AppState,
-    auth::{AuthUser, MaybeAuthUser},
+    ApiError, ApiResult, AppState,
+    auth::{self, MaybeTokenHolder, TokenHolder},
     extract::{ApiPath, ApiQuery},
     openapi::ProblemSchema,
     pagination::{Page, PageQuery, PageRequest},
 };
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{COLUMNS, Comment, CommentRow, into_comments, not_found};
+use super::{Comment, not_found};
 
 /// Which comes first.
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -24,6 +31,15 @@ pub enum CommentOrder {
     #[default]
     #[serde(rename = "-created_at")]
     Newest,
+}
+
+impl CommentOrder {
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Newest => "DESC",
+            Self::Oldest => "ASC",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -54,30 +70,26 @@ pub struct ThreadsQuery {
 )]
 pub async fn list_threads(
     State(state): State<AppState>,
-    MaybeAuthUser(viewer): MaybeAuthUser,
+    MaybeTokenHolder(viewer): MaybeTokenHolder,
     ApiPath(movie_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<ThreadsQuery>,
-) -> ApiResult<Json<Page<Comment>>> {
+) -> ApiResult<Json<Page<Box<RawValue>>>> {
     let page = PageRequest::from_query(query.page, query.per_page)?;
-    let total: i64 = sqlx::query_scalar(
-        "SELECT (SELECT coalesce(sum(threads), 0) FROM movie_comment_counts WHERE movie_id = m.id)
-         FROM movies m WHERE m.id = $1",
-    )
-    .bind(movie_id)
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or_else(crate::movie::not_found)?;
-    let order = match query.sort.unwrap_or_default() {
-        CommentOrder::Newest => "DESC",
-        CommentOrder::Oldest => "ASC",
+    let order = query.sort.unwrap_or_default().sql();
+    let listing = Listing {
+        found: "EXISTS (SELECT 1 FROM movies WHERE id = $1)",
+        total: "(SELECT coalesce(sum(threads), 0) FROM movie_comment_counts WHERE movie_id = $1)",
+        page_ids: format!(
+            "SELECT id, created_at FROM comments WHERE movie_id = $1 AND parent_id IS NULL
+             ORDER BY created_at {order}, id {order}"
+        ),
+        order,
     };
-    let page_ids = format!(
-        "SELECT id, created_at FROM comments WHERE movie_id = $2 AND parent_id IS NULL
-         ORDER BY created_at {order}, id {order}"
-    );
-    let rows = page_rows(&state, viewer, &page_ids, movie_id, page, order).await?;
-    let items = into_comments(rows, &state).await?;
-    Ok(Json(Page::new(items, page, total)))
+    let listed = listing.run(&state, movie_id, viewer, page).await?;
+    if !listed.found {
+        return Err(crate::movie::not_found());
+    }
+    Ok(Json(listed.into_page(&state, page).await?))
 }
 
 /// A comment's direct replies, oldest first (each lists its own replies the same way).
@@ -95,44 +107,168 @@ pub async fn list_threads(
 )]
 pub async fn list_replies(
     State(state): State<AppState>,
-    MaybeAuthUser(viewer): MaybeAuthUser,
+    MaybeTokenHolder(viewer): MaybeTokenHolder,
     ApiPath(comment_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<PageQuery>,
-) -> ApiResult<Json<Page<Comment>>> {
+) -> ApiResult<Json<Page<Box<RawValue>>>> {
     let page = query.request()?;
-    let total: i32 = sqlx::query_scalar("SELECT reply_count FROM comments WHERE id = $1")
-        .bind(comment_id)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or_else(not_found)?;
-    let page_ids = "SELECT id, created_at FROM comments WHERE parent_id = $2
-                    ORDER BY created_at, id";
-    let rows = page_rows(&state, viewer, page_ids, comment_id, page, "ASC").await?;
-    let items = into_comments(rows, &state).await?;
-    Ok(Json(Page::new(items, page, total.into())))
+    let listing = Listing {
+        found: "EXISTS (SELECT 1 FROM comments WHERE id = $1)",
+        total: "coalesce((SELECT reply_count FROM comments WHERE id = $1), 0)",
+        page_ids: "SELECT id, created_at FROM comments WHERE parent_id = $1
+                   ORDER BY created_at, id"
+            .to_owned(),
+        order: "ASC",
+    };
+    let listed = listing.run(&state, comment_id, viewer, page).await?;
+    if !listed.found {
+        return Err(not_found());
+    }
+    Ok(Json(listed.into_page(&state, page).await?))
 }
 
-/// The rows of one page of comments: `page_ids` (`$2` its key) walks an index for the page's ids,
-/// so skipped rows cost an index entry each, never a visit to the table; only the page's own
-/// rows are read in full, in `order` (`ASC` or `DESC`) of creation.
-async fn page_rows(
+/// One list of comments, as SQL over `$1` (the movie or the parent comment).
+struct Listing {
+    /// Whether `$1` exists.
+    found: &'static str,
+    /// How many comments the list holds in all.
+    total: &'static str,
+    /// The list's ids and creation times in order, from an index: skipped rows cost an index
+    /// entry each, never a visit to the table.
+    page_ids: String,
+    /// `ASC` or `DESC`: the order of `page_ids`.
+    order: &'static str,
+}
+
+impl Listing {
+    /// The statement: `$1` the key, `$2`/`$3` the page's limit and offset, and with a viewer
+    /// `$4`/`$5` their account and session. Only the page's own rows are read in full.
+    fn sql(&self, with_viewer: bool) -> String {
+        let Self {
+            found,
+            total,
+            page_ids,
+            order,
+        } = self;
+        let (liked_by_me, caller) = if with_viewer {
+            (
+                ", 'liked_by_me', EXISTS (SELECT 1 FROM comment_likes l
+                     WHERE l.comment_id = c.id AND l.user_id = $4)",
+                format!("'caller', {}, ", auth::live_session("$4", "$5")),
+            )
+        } else {
+            ("", String::new())
+        };
+        format!(
+            "WITH page AS MATERIALIZED ({page_ids} LIMIT $2 OFFSET $3),
+             listed AS (
+                SELECT page.created_at, page.id,
+                       CASE WHEN c.deleted_at IS NULL THEN c.author_id END AS author_id,
+                       CASE WHEN c.deleted_at IS NULL THEN p.avatar_key END AS avatar_key,
+                       json_build_object(
+                           'id', c.id, 'movie_id', c.movie_id, 'parent_id', c.parent_id,
+                           'text', c.text,
+                           'author', CASE WHEN c.deleted_at IS NULL AND c.author_id IS NOT NULL
+                               THEN json_build_object('id', c.author_id, 'display_name',
+                                   display_name(p.first_name, p.last_name, c.author_id)) END,
+                           'created_at', api_time(c.created_at),
+                           'reply_count', c.reply_count, 'like_count', c.like_count,
+                           'deleted', c.deleted_at IS NOT NULL{liked_by_me}) AS item
+                FROM page JOIN comments c ON c.id = page.id
+                LEFT JOIN profiles p ON p.user_id = c.author_id)
+             SELECT json_build_object({caller}'found', {found}, 'total', {total},
+                 'items', coalesce((SELECT json_agg(item ORDER BY created_at {order}, id {order})
+                                    FROM listed), '[]'),
+                 'avatars', coalesce((SELECT json_object_agg(author_id, avatar_key)
+                     FROM (SELECT DISTINCT author_id, avatar_key FROM listed
+                           WHERE avatar_key IS NOT NULL) a), '{{}}'))::text"
+        )
+    }
+
+    /// Runs the statement for `key`; a viewer whose session has ended gets the 401.
+    async fn run(
+        &self,
+        state: &AppState,
+        key: Uuid,
+        viewer: Option<TokenHolder>,
+        page: PageRequest,
+    ) -> ApiResult<Listed> {
+        let sql = self.sql(viewer.is_some());
+        let mut query = sqlx::query_scalar::<_, String>(&sql)
+            .bind(key)
+            .bind(page.limit())
+            .bind(page.offset());
+        if let Some(viewer) = viewer {
+            query = query.bind(viewer.user_id).bind(viewer.session_id);
+        }
+        let text = state
+            .reads
+            .fetch_optional(query)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        let listed: Listed = serde_json::from_str(&text).map_err(unreadable)?;
+        if listed.caller == Some(false) {
+            return Err(auth::session_ended());
+        }
+        Ok(listed)
+    }
+}
+
+/// What the statement returns.
+#[derive(Deserialize)]
+struct Listed {
+    /// With a viewer, whether their account is active and session live.
+    #[serde(default)]
+    caller: Option<bool>,
+    found: bool,
+    total: i64,
+    items: Vec<Box<RawValue>>,
+    /// The avatar key of each listed author who has one.
+    avatars: HashMap<Uuid, String>,
+}
+
+impl Listed {
+    /// The page as served, each author with an avatar given a link to it.
+    async fn into_page(
+        self,
+        state: &AppState,
+        page: PageRequest,
+    ) -> ApiResult<Page<Box<RawValue>>> {
+        let mut items = Vec::with_capacity(self.items.len());
+        for item in self.items {
+            items.push(with_avatar_url(item, &self.avatars, state).await?);
+        }
+        Ok(Page::new(items, page, self.total))
+    }
+}
+
+/// `item` with `author.avatar_url` set when its author has an avatar (only then is it read).
+async fn with_avatar_url(
+    item: Box<RawValue>,
+    avatars: &HashMap<Uuid, String>,
     state: &AppState,
-    viewer: Option<AuthUser>,
-    page_ids: &str,
-    key: Uuid,
-    page: PageRequest,
-    order: &str,
-) -> ApiResult<Vec<CommentRow>> {
-    Ok(sqlx::query_as(&format!(
-        "WITH page AS MATERIALIZED ({page_ids} LIMIT $3 OFFSET $4)
-         SELECT {COLUMNS} FROM page JOIN comments c ON c.id = page.id
-         LEFT JOIN profiles p ON p.user_id = c.author_id
-         ORDER BY page.created_at {order}, page.id {order}"
-    ))
-    .bind(viewer.map(|user| user.id))
-    .bind(key)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&state.db)
-    .await?)
+) -> ApiResult<Box<RawValue>> {
+    if avatars.is_empty() {
+        return Ok(item);
+    }
+    let mut comment: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(item.get()).map_err(unreadable)?;
+    let Some(serde_json::Value::Object(author)) = comment.get_mut("author") else {
+        return Ok(item);
+    };
+    let key = author
+        .get("id")
+        .and_then(|id| id.as_str())
+        .and_then(|id| id.parse::<Uuid>().ok())
+        .and_then(|id| avatars.get(&id));
+    let Some(key) = key else {
+        return Ok(item);
+    };
+    let url = state.storage.avatar_url(key).await?;
+    author.insert("avatar_url".to_owned(), url.into());
+    serde_json::value::to_raw_value(&comment).map_err(unreadable)
+}
+
+fn unreadable(err: serde_json::Error) -> ApiError {
+    ApiError::unreadable_json("comments", err)
 }
