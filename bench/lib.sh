@@ -53,10 +53,11 @@ start_gateway() {
     return 1
 }
 
-# run_case NAME URL "WRK OPTIONS" "WARM-UP SCRIPT ARGS" "RUN SCRIPT ARGS" TARGET_MS STATEMENT:
-# a 3 s warm-up, the measured run, and the plan of STATEMENT; one row of the report.
+# run_case NAME URL "WRK OPTIONS" "WARM-UP SCRIPT ARGS" "RUN SCRIPT ARGS" TARGET_MS STATEMENT
+# [SETUP]: a 3 s warm-up, the measured run, and the plan of STATEMENT (after SETUP, SQL run in
+# the same session: a PREPARE, say); one row of the report.
 run_case() {
-    local name=$1 url=$2 options=$3 warm_args=$4 run_args=$5 target=$6 statement=$7
+    local name=$1 url=$2 options=$3 warm_args=$4 run_args=$5 target=$6 statement=$7 setup=${8:-}
     log "$name"
     eval "wrk -t2 -c$CONNECTIONS -d3s $options '$url' $warm_args" >/dev/null
     eval "wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency $options '$url' $run_args" >"$WORK/wrk.txt"
@@ -69,12 +70,12 @@ run_case() {
     rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
     p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$WORK/wrk.txt")")
     p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$WORK/wrk.txt")")
-    plan=$(sql "EXPLAIN (ANALYZE, COSTS OFF) $statement")
+    plan=$(sql "$setup EXPLAIN (ANALYZE, COSTS OFF) $statement")
     seq=$(grep -c "Seq Scan" <<<"$plan" || true)
     met=$(awk -v p="$p99" -v t="$target" 'BEGIN {print (p < t ? "yes" : "no")}')
     [[ $failed == 0 ]] || met="no: $failed requests failed or timed out"
     ROWS+=("| $name | $(printf '%.0f' "$rps") | $p50 | $p99 | < $target ms | $([[ $seq == 0 ]] && echo none || echo "**$seq**") | $met |")
-    PLANS+=$'\n'"### $name"$'\n\n```sql\n'"$statement"$'\n```\n\n```\n'"$plan"$'\n```\n'
+    PLANS+=$'\n'"### $name"$'\n\n```sql\n'"${setup:+$setup$'\n'}$statement"$'\n```\n\n```\n'"$plan"$'\n```\n'
     printf '%s\n' "${ROWS[-1]}" >&2
 }
 

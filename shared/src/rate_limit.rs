@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::{ApiError, client::ClientAddress, config::AccountPolicy};
 
@@ -28,7 +28,11 @@ impl Bucket {
 /// Counts one attempt against each bucket in order; 429 with `Retry-After` at the first one
 /// over its limit, and the buckets after it are not touched. Callers put the client's bucket
 /// first, so a client over its limit cannot use up the budget of the emails it tries.
-pub async fn hit(db: &PgPool, window: Duration, buckets: &[Bucket]) -> Result<(), ApiError> {
+pub async fn hit(
+    conn: &mut PgConnection,
+    window: Duration,
+    buckets: &[Bucket],
+) -> Result<(), ApiError> {
     let window_secs = window.as_secs_f64().max(1.0);
     for bucket in buckets {
         let (hits, seconds_left): (i32, f64) = sqlx::query_as(
@@ -41,7 +45,7 @@ pub async fn hit(db: &PgPool, window: Duration, buckets: &[Bucket]) -> Result<()
         )
         .bind(Sha256::digest(bucket.name.as_bytes()).as_slice())
         .bind(window_secs)
-        .fetch_one(db)
+        .fetch_one(&mut *conn)
         .await?;
         if hits > i32::try_from(bucket.limit).unwrap_or(i32::MAX) {
             return Err(ApiError::TooManyRequests {
@@ -86,7 +90,7 @@ async fn per_client_and_email(
     client: &ClientAddress,
 ) -> Result<(), ApiError> {
     hit(
-        db,
+        &mut *db.acquire().await?,
         policy.rate_window,
         &[
             Bucket::new(format!("{action}:client:{}", client.0), client_limit),

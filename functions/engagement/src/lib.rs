@@ -12,6 +12,12 @@ mod notify;
 mod ratings;
 mod reactions;
 
+/// The lists' statements, for `EXPLAIN` and the benchmark (`examples/engagement_sql.rs`).
+pub mod statements {
+    pub use crate::comments::read::{CommentOrder, Listing as CommentListing};
+    pub use crate::notifications::list_sql as notifications;
+}
+
 use axum::Router;
 use cinema_shared::{AppState, openapi};
 use utoipa::openapi::OpenApi;

@@ -78,7 +78,7 @@ struct Listed {
 /// and offset): checks the caller, reads the counts the triggers keep, and writes the page as
 /// JSON text, each item a [`Notification`]. The unread list is a statement of its own so it walks the partial index of
 /// the unread.
-fn list_sql(unread_only: bool) -> String {
+pub fn list_sql(unread_only: bool) -> String {
     let unread = if unread_only {
         "AND read_at IS NULL"
     } else {

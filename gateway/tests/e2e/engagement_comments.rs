@@ -761,6 +761,26 @@ async fn an_ended_session_reads_no_comments_or_notifications(db: PgPool) {
             );
         }
     }
+    // Nor post: the post's own first read checks the account and session.
+    for who in [&ended, &banned] {
+        let body = problem(
+            post(
+                &app,
+                who,
+                movie,
+                json!({"text": "Let me in", "parent_id": first}),
+            )
+            .await,
+            401,
+        )
+        .await;
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("session has ended")
+        );
+    }
     // Anonymous readers still read.
     assert_eq!(
         texts(&get_json(&app, &format!("/movies/{movie}/comments"), None).await),

@@ -75,17 +75,9 @@ pub async fn list_threads(
     ApiQuery(query): ApiQuery<ThreadsQuery>,
 ) -> ApiResult<Json<Page<Box<RawValue>>>> {
     let page = PageRequest::from_query(query.page, query.per_page)?;
-    let order = query.sort.unwrap_or_default().sql();
-    let listing = Listing {
-        found: "EXISTS (SELECT 1 FROM movies WHERE id = $1)",
-        total: "(SELECT coalesce(sum(threads), 0) FROM movie_comment_counts WHERE movie_id = $1)",
-        page_ids: format!(
-            "SELECT id, created_at FROM comments WHERE movie_id = $1 AND parent_id IS NULL
-             ORDER BY created_at {order}, id {order}"
-        ),
-        order,
-    };
-    let listed = listing.run(&state, movie_id, viewer, page).await?;
+    let listed = Listing::threads(query.sort.unwrap_or_default())
+        .run(&state, movie_id, viewer, page)
+        .await?;
     if !listed.found {
         return Err(crate::movie::not_found());
     }
@@ -112,15 +104,9 @@ pub async fn list_replies(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Box<RawValue>>>> {
     let page = query.request()?;
-    let listing = Listing {
-        found: "EXISTS (SELECT 1 FROM comments WHERE id = $1)",
-        total: "coalesce((SELECT reply_count FROM comments WHERE id = $1), 0)",
-        page_ids: "SELECT id, created_at FROM comments WHERE parent_id = $1
-                   ORDER BY created_at, id"
-            .to_owned(),
-        order: "ASC",
-    };
-    let listed = listing.run(&state, comment_id, viewer, page).await?;
+    let listed = Listing::replies()
+        .run(&state, comment_id, viewer, page)
+        .await?;
     if !listed.found {
         return Err(not_found());
     }
@@ -128,7 +114,7 @@ pub async fn list_replies(
 }
 
 /// One list of comments, as SQL over `$1` (the movie or the parent comment).
-struct Listing {
+pub struct Listing {
     /// Whether `$1` exists.
     found: &'static str,
     /// How many comments the list holds in all.
@@ -141,9 +127,35 @@ struct Listing {
 }
 
 impl Listing {
+    /// A movie's top-level comments in `order`.
+    pub fn threads(order: CommentOrder) -> Self {
+        let order = order.sql();
+        Self {
+            found: "EXISTS (SELECT 1 FROM movies WHERE id = $1)",
+            total: "(SELECT coalesce(sum(threads), 0) FROM movie_comment_counts WHERE movie_id = $1)",
+            page_ids: format!(
+                "SELECT id, created_at FROM comments WHERE movie_id = $1 AND parent_id IS NULL
+                 ORDER BY created_at {order}, id {order}"
+            ),
+            order,
+        }
+    }
+
+    /// A comment's direct replies, oldest first.
+    pub fn replies() -> Self {
+        Self {
+            found: "EXISTS (SELECT 1 FROM comments WHERE id = $1)",
+            total: "coalesce((SELECT reply_count FROM comments WHERE id = $1), 0)",
+            page_ids: "SELECT id, created_at FROM comments WHERE parent_id = $1
+                       ORDER BY created_at, id"
+                .to_owned(),
+            order: "ASC",
+        }
+    }
+
     /// The statement: `$1` the key, `$2`/`$3` the page's limit and offset, and with a viewer
     /// `$4`/`$5` their account and session. Only the page's own rows are read in full.
-    fn sql(&self, with_viewer: bool) -> String {
+    pub fn sql(&self, with_viewer: bool) -> String {
         let Self {
             found,
             total,
@@ -175,7 +187,10 @@ impl Listing {
                            'reply_count', c.reply_count, 'like_count', c.like_count,
                            'deleted', c.deleted_at IS NOT NULL{liked_by_me}) AS item
                 FROM page JOIN comments c ON c.id = page.id
-                LEFT JOIN profiles p ON p.user_id = c.author_id)
+                -- A lookup per row, whatever the page size: the plan is generic (`LIMIT $2`),
+                -- and a join would hash (scan) every profile. `LIMIT 1` keeps it a lookup.
+                LEFT JOIN LATERAL (SELECT first_name, last_name, avatar_key FROM profiles
+                                   WHERE user_id = c.author_id LIMIT 1) p ON true)
              SELECT json_build_object({caller}'found', {found}, 'total', {total},
                  'items', coalesce((SELECT json_agg(item ORDER BY created_at {order}, id {order})
                                     FROM listed), '[]'),

@@ -1,10 +1,12 @@
 //! `POST /movies/{id}/comments` and `DELETE /comments/{id}`.
 
+use std::sync::LazyLock;
+
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use cinema_shared::{
     ApiError, ApiResult, AppState,
-    auth::{AuthUser, Role},
+    auth::{self, AuthUser, Role, TokenHolder},
     error::ResultExt,
     extract::{ApiJson, ApiPath},
     openapi::{JsonBody, ProblemSchema, SignedInOnly},
@@ -55,21 +57,45 @@ fn checked_text(raw: &str) -> Result<&str, ApiError> {
     Ok(text)
 }
 
-/// The comment replied to, and its author while the account exists.
+/// Everything a post depends on, read in one statement at the start of its transaction.
 #[derive(sqlx::FromRow)]
-struct Parent {
-    deleted: bool,
-    author_id: Option<Uuid>,
-    author_email: Option<String>,
-    author_active: Option<bool>,
+struct PostContext {
+    /// The caller's account is active and their session live (what [`AuthUser`] checks).
+    caller_live: bool,
+    /// Absent: no such movie.
+    movie_name: Option<String>,
+    actor_name: String,
+    avatar_key: Option<String>,
+    /// Absent: no parent given, or none on this movie.
+    parent_deleted: Option<bool>,
+    parent_author_id: Option<Uuid>,
+    parent_author_email: Option<String>,
+    parent_author_active: Option<bool>,
 }
 
-impl Parent {
-    fn author(self) -> Option<Author> {
+/// `$1` the movie, `$2` the parent (or null), `$3`/`$4` the caller's account and session.
+static POST_CONTEXT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {caller_live} AS caller_live, m.name AS movie_name,
+                display_name(p.first_name, p.last_name, $3) AS actor_name, p.avatar_key,
+                c.deleted_at IS NOT NULL AS parent_deleted, u.id AS parent_author_id,
+                u.email AS parent_author_email, u.is_active AS parent_author_active
+         FROM (SELECT) one
+         LEFT JOIN movies m ON m.id = $1
+         LEFT JOIN profiles p ON p.user_id = $3
+         LEFT JOIN comments c ON c.id = $2 AND c.movie_id = $1
+         LEFT JOIN users u ON u.id = c.author_id",
+        caller_live = auth::live_session("$3", "$4"),
+    )
+});
+
+impl PostContext {
+    /// The parent's author while the account exists (only for a reply).
+    fn parent_author(&self) -> Option<Author> {
         Some(Author {
-            id: self.author_id?,
-            email: self.author_email?,
-            is_active: self.author_active?,
+            id: self.parent_author_id?,
+            email: self.parent_author_email.clone()?,
+            is_active: self.parent_author_active?,
         })
     }
 }
@@ -98,59 +124,58 @@ fn bad_parent(why: &str) -> ApiError {
 )]
 pub async fn post_comment(
     State(state): State<AppState>,
-    user: AuthUser,
+    caller: TokenHolder,
     ApiPath(movie_id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<NewComment>,
 ) -> ApiResult<(StatusCode, Json<Comment>)> {
     let text = checked_text(&input.text)?;
+    // One connection and one transaction for the whole post, the caller checked in its first
+    // read: every round trip here is paid by every post.
+    let mut tx = state.db.begin().await?;
+    let context: PostContext = sqlx::query_as(POST_CONTEXT.as_str())
+        .bind(movie_id)
+        .bind(input.parent_id)
+        .bind(caller.user_id)
+        .bind(caller.session_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !context.caller_live {
+        return Err(auth::session_ended());
+    }
+    let movie_name = context
+        .movie_name
+        .clone()
+        .ok_or_else(crate::movie::not_found)?;
+    let parent_author = match (input.parent_id, context.parent_deleted) {
+        (None, _) => None,
+        (Some(_), None) => return Err(bad_parent("is not a comment of this movie")),
+        (Some(_), Some(true)) => return Err(bad_parent("that comment was deleted")),
+        (Some(_), Some(false)) => context.parent_author(),
+    };
+    // Counted in the post's transaction: the bucket's row stays locked until commit (one
+    // user's posts queue behind each other, nobody else's), and a post refused for any reason
+    // (this limit included) leaves no hit behind.
     let limit = state.config.comment_limit;
     rate_limit::hit(
-        &state.db,
+        &mut tx,
         limit.window,
         &[Bucket::new(
-            format!("comment:user:{}", user.id),
+            format!("comment:user:{}", caller.user_id),
             limit.limit,
         )],
     )
     .await?;
-
-    let mut tx = state.db.begin().await?;
-    let (movie_name, actor_name, avatar_key): (String, String, Option<String>) = sqlx::query_as(
-        "SELECT m.name, display_name(p.first_name, p.last_name, $2), p.avatar_key
-         FROM movies m LEFT JOIN profiles p ON p.user_id = $2 WHERE m.id = $1",
-    )
-    .bind(movie_id)
-    .bind(user.id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(crate::movie::not_found)?;
-    let parent_author: Option<Author> = match input.parent_id {
-        None => None,
-        Some(parent_id) => {
-            let parent: Option<Parent> = sqlx::query_as(
-                "SELECT c.deleted_at IS NOT NULL AS deleted, u.id AS author_id,
-                        u.email AS author_email, u.is_active AS author_active
-                 FROM comments c LEFT JOIN users u ON u.id = c.author_id
-                 WHERE c.id = $1 AND c.movie_id = $2",
-            )
-            .bind(parent_id)
-            .bind(movie_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            match parent {
-                None => return Err(bad_parent("is not a comment of this movie")),
-                Some(parent) if parent.deleted => {
-                    return Err(bad_parent("that comment was deleted"));
-                }
-                Some(parent) => parent.author(),
-            }
-        }
-    };
+    let user_id = caller.user_id;
+    let PostContext {
+        actor_name,
+        avatar_key,
+        ..
+    } = context;
     let id = Uuid::new_v4();
     let mut staged = Vec::new();
-    if let Some(author) = parent_author.filter(|author| author.wants_news_from(user.id)) {
+    if let Some(author) = parent_author.filter(|author| author.wants_news_from(user_id)) {
         let context = notify::Context {
-            actor_id: user.id,
+            actor_id: user_id,
             actor_name: &actor_name,
             movie_id,
             movie_name: &movie_name,
@@ -167,7 +192,7 @@ pub async fn post_comment(
     .bind(id)
     .bind(movie_id)
     .bind(input.parent_id)
-    .bind(user.id)
+    .bind(user_id)
     .bind(text)
     .fetch_one(&mut *tx)
     .await
@@ -185,7 +210,7 @@ pub async fn post_comment(
         parent_id: input.parent_id,
         text: Some(text.to_owned()),
         author: Some(CommentAuthor {
-            id: user.id,
+            id: user_id,
             display_name: actor_name,
             avatar_url,
         }),
