@@ -5,8 +5,8 @@
 //! 10,000 threads and about 40,000 replies: 20 threads of 1,000 replies each (100 direct
 //! replies, each the head of a chain 9 deep) and two replies on every other thread; a like on
 //! every third comment from three viewers; and 10,000 notifications for `bench-1@bench.cinema`,
-//! a third of them unread. Counter triggers are off while loading; the counters are computed
-//! once at the end.
+//! a third of them unread, and five for every other viewer. Counter triggers are off while
+//! loading; the counters are computed once at the end.
 
 use std::time::Instant;
 
@@ -59,7 +59,8 @@ pub async fn generate(pool: &PgPool, reset: bool) -> anyhow::Result<()> {
          WHERE email LIKE 'bench-%@bench.cinema' ON CONFLICT (user_id) DO NOTHING;
          DROP TABLE IF EXISTS gen_viewers;
          CREATE TEMP TABLE gen_viewers AS
-             SELECT row_number() OVER (ORDER BY id) - 1 AS k, id FROM users
+             -- k = n - 1 for bench-n: bench-1 (k = 0) is the viewer with the notifications.
+             SELECT substring(email FROM '^bench-([0-9]+)@')::bigint - 1 AS k, id FROM users
              WHERE email LIKE 'bench-%@bench.cinema';",
     )
     .await?;
@@ -159,7 +160,16 @@ pub async fn generate(pool: &PgPool, reset: bool) -> anyhow::Result<()> {
                     now() - c.n * interval '1 minute'
              FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM gen_comments
                    LIMIT 10000) c
-             JOIN gen_viewers a ON a.k = 1 + c.n % ({VIEWERS} - 1);"
+             JOIN gen_viewers a ON a.k = 1 + c.n % ({VIEWERS} - 1);
+             -- Everyone else has a few, as in a live store (and their counts rows with them).
+             INSERT INTO notifications (user_id, kind, actor_id, comment_id, data, created_at)
+             SELECT v.id, 'comment_liked', (SELECT id FROM gen_viewers WHERE k = 0),
+                    (SELECT id FROM gen_comments ORDER BY id LIMIT 1),
+                    jsonb_build_object('movie_id', {movie},
+                        'movie_name', (SELECT name FROM movies WHERE id = {movie}),
+                        'actor_name', 'Viewer 0'),
+                    now() - n * interval '1 hour'
+             FROM gen_viewers v, generate_series(1, 5) n WHERE v.k > 0;"
         ),
     )
     .await?;
