@@ -14,7 +14,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// A comment as anyone sees it. (The lists write it in SQL, in `read.rs`: keep the two alike.)
+/// A comment as anyone sees it.
+// The lists write it in SQL (`read.rs`): keep the two alike (a test compares them).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Comment {
     pub id: Uuid,
