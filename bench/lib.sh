@@ -6,6 +6,8 @@ set -a
 # shellcheck disable=SC1091
 source config/local.env
 set +a
+# shellcheck source=busy.sh
+source bench/busy.sh
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cinema/target}
 SERVER_URL=${DATABASE_URL%/*}
 BENCH_URL=$SERVER_URL/$BENCH_DB
@@ -40,6 +42,10 @@ build_release() {
 
 # start_gateway [VAR=value ...]: the release gateway over the bench database, stopped on exit.
 start_gateway() {
+    if [[ -z "${BUSY_AT_START+set}" ]]; then
+        BUSY_AT_START=$(busy_neighbours)
+        [[ -z $BUSY_AT_START ]] || log "warning: busy before the run: $BUSY_AT_START"
+    fi
     log "starting the release gateway on :$PORT"
     env DATABASE_URL="$BENCH_URL" DATABASE_MAX_CONNECTIONS="$POOL" GATEWAY_ADDR="127.0.0.1:$PORT" \
         RUST_LOG=warn "$@" "$REL/cinema-gateway" >"$WORK/gateway.log" 2>&1 &
@@ -86,6 +92,7 @@ write_report() {
         echo
         echo "Written by \`$0\` on $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) cores, load average"
         echo "$(cut -d' ' -f1-3 /proc/loadavg) at the end, $(sql 'SHOW server_version') Postgres."
+        echo "Busy before the run (other processes over a quarter of a core): ${BUSY_AT_START:-none}."
         echo
         echo "$2"
         echo
