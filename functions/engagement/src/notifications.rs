@@ -1,6 +1,8 @@
 //! The caller's notifications: replies to and likes of their comments, movies taken out of
 //! their cart; newest first, with how many are unread.
 
+use std::sync::LazyLock;
+
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use cinema_shared::{
@@ -108,6 +110,9 @@ pub fn list_sql(unread_only: bool) -> String {
     )
 }
 
+/// The list's statements (all, unread only), written once per process.
+static STATEMENTS: LazyLock<[String; 2]> = LazyLock::new(|| [list_sql(false), list_sql(true)]);
+
 /// The caller's notifications, newest first.
 #[utoipa::path(
     get,
@@ -127,11 +132,11 @@ pub async fn list_notifications(
     ApiQuery(query): ApiQuery<NotificationsQuery>,
 ) -> ApiResult<Json<NotificationPage<Box<RawValue>>>> {
     let page = PageRequest::from_query(query.page, query.per_page)?;
-    let sql = list_sql(query.unread.unwrap_or(false));
+    let sql = &STATEMENTS[usize::from(query.unread.unwrap_or(false))];
     let text: String = state
         .reads
         .fetch_optional(
-            sqlx::query_scalar(&sql)
+            sqlx::query_scalar(sql)
                 .bind(caller.user_id)
                 .bind(caller.session_id)
                 .bind(page.limit())

@@ -728,21 +728,12 @@ async fn lists_show_each_comment_as_it_was_posted(db: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_ended_session_reads_no_comments_or_notifications(db: PgPool) {
-    let app = TestApp::spawn(db.clone()).await;
+    let app = TestApp::spawn(db).await;
     let movie = a_movie(&app, "Thief").await;
     let (ended, banned) = (named(&app, "Ed").await, named(&app, "Bea").await);
     let first = comment(&app, &ended, movie, "Still here?").await;
-    sqlx::query("UPDATE login_sessions SET revoked_at = now() WHERE user_id = $1")
-        .bind(ended.id)
-        .execute(&db)
-        .await
-        .unwrap();
-    // Deactivated with its session left live: the account alone must refuse it.
-    sqlx::query("UPDATE users SET is_active = false WHERE id = $1")
-        .bind(banned.id)
-        .execute(&db)
-        .await
-        .unwrap();
+    app.end_sessions(&ended).await;
+    app.deactivate_leaving_sessions(&banned).await;
     for who in [&ended, &banned] {
         for path in [
             format!("/movies/{movie}/comments"),

@@ -141,7 +141,7 @@ async fn the_favorites_list_takes_every_movie_filter_and_sort(db: PgPool) {
 /// trip): a logout, a password reset or a ban still holds at once there.
 #[sqlx::test(migrations = "../migrations")]
 async fn own_lists_refuse_an_ended_session_and_a_deactivated_account(db: PgPool) {
-    let app = TestApp::spawn(db.clone()).await;
+    let app = TestApp::spawn(db).await;
     let c = app.fixture_catalog().await;
     let (ended, banned) = (
         app.make_user(Role::User).await,
@@ -157,17 +157,8 @@ async fn own_lists_refuse_an_ended_session_and_a_deactivated_account(db: PgPool)
             1
         );
     }
-    sqlx::query("UPDATE login_sessions SET revoked_at = now() WHERE user_id = $1")
-        .bind(ended.id)
-        .execute(&db)
-        .await
-        .unwrap();
-    // Deactivated with its session left live: the account alone must refuse it.
-    sqlx::query("UPDATE users SET is_active = false WHERE id = $1")
-        .bind(banned.id)
-        .execute(&db)
-        .await
-        .unwrap();
+    app.end_sessions(&ended).await;
+    app.deactivate_leaving_sessions(&banned).await;
     for who in [&ended, &banned] {
         for path in [
             "/users/me/favorites",

@@ -4,7 +4,7 @@
 //! came, finds the movie or comment, counts, and writes the page as JSON text; only the
 //! authors' avatar links are added here (they are signed per request).
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::LazyLock};
 
 use axum::{Json, extract::State};
 use cinema_shared::{
@@ -75,9 +75,11 @@ pub async fn list_threads(
     ApiQuery(query): ApiQuery<ThreadsQuery>,
 ) -> ApiResult<Json<Page<Box<RawValue>>>> {
     let page = PageRequest::from_query(query.page, query.per_page)?;
-    let listed = Listing::threads(query.sort.unwrap_or_default())
-        .run(&state, movie_id, viewer, page)
-        .await?;
+    let statements = match query.sort.unwrap_or_default() {
+        CommentOrder::Newest => &*NEWEST_THREADS,
+        CommentOrder::Oldest => &*OLDEST_THREADS,
+    };
+    let listed = statements.run(&state, movie_id, viewer, page).await?;
     if !listed.found {
         return Err(crate::movie::not_found());
     }
@@ -104,9 +106,7 @@ pub async fn list_replies(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Box<RawValue>>>> {
     let page = query.request()?;
-    let listed = Listing::replies()
-        .run(&state, comment_id, viewer, page)
-        .await?;
+    let listed = REPLIES.run(&state, comment_id, viewer, page).await?;
     if !listed.found {
         return Err(not_found());
     }
@@ -199,6 +199,21 @@ impl Listing {
                            WHERE avatar_key IS NOT NULL) a), '{{}}'))::text"
         )
     }
+}
+
+/// A list's two statements (anonymous, and with a viewer), written once per process.
+struct Statements([String; 2]);
+
+static NEWEST_THREADS: LazyLock<Statements> =
+    LazyLock::new(|| Statements::of(&Listing::threads(CommentOrder::Newest)));
+static OLDEST_THREADS: LazyLock<Statements> =
+    LazyLock::new(|| Statements::of(&Listing::threads(CommentOrder::Oldest)));
+static REPLIES: LazyLock<Statements> = LazyLock::new(|| Statements::of(&Listing::replies()));
+
+impl Statements {
+    fn of(listing: &Listing) -> Self {
+        Self([listing.sql(false), listing.sql(true)])
+    }
 
     /// Runs the statement for `key`; a viewer whose session has ended gets the 401.
     async fn run(
@@ -208,8 +223,8 @@ impl Listing {
         viewer: Option<TokenHolder>,
         page: PageRequest,
     ) -> ApiResult<Listed> {
-        let sql = self.sql(viewer.is_some());
-        let mut query = sqlx::query_scalar::<_, String>(&sql)
+        let sql = &self.0[usize::from(viewer.is_some())];
+        let mut query = sqlx::query_scalar::<_, String>(sql)
             .bind(key)
             .bind(page.limit())
             .bind(page.offset());

@@ -31,6 +31,26 @@ impl TestUser {
 }
 
 impl TestApp {
+    /// Ends every login session of `user` behind the API's back (as a logout elsewhere would):
+    /// its tokens stay signed and unexpired, only the database says no.
+    pub async fn end_sessions(&self, user: &TestUser) {
+        sqlx::query("UPDATE login_sessions SET revoked_at = now() WHERE user_id = $1")
+            .bind(user.id)
+            .execute(&self.state.db)
+            .await
+            .unwrap();
+    }
+
+    /// Deactivates `user`'s account with its sessions left live: the account alone must refuse
+    /// its tokens.
+    pub async fn deactivate_leaving_sessions(&self, user: &TestUser) {
+        sqlx::query("UPDATE users SET is_active = false WHERE id = $1")
+            .bind(user.id)
+            .execute(&self.state.db)
+            .await
+            .unwrap();
+    }
+
     /// An active user of `role`, with a profile and a valid access token.
     pub async fn make_user(&self, role: Role) -> TestUser {
         let email = unique_email(role.as_str());
