@@ -39,8 +39,7 @@ cargo_lambda() {
 build() {
   local bins=()
   for function in "${FUNCTIONS[@]}"; do bins+=(--bin "$function"); done
-  # aws-lc-sys reads this when it is compiled (see template.yaml's header).
-  AWS_LC_SYS_NO_JITTER_ENTROPY=1 cargo_lambda build --release --arm64 --output-format zip \
+  cargo_lambda build --release --arm64 --output-format zip \
     --lambda-dir "$target/lambda" "${bins[@]}"
   report_sizes | tee "$target/lambda/sizes.md"
   sam_build
@@ -52,7 +51,7 @@ build() {
 sam_build() {
   local bin
   bin="$(cd "$tools" && pwd)/lambda-venv/bin"
-  AWS_LC_SYS_NO_JITTER_ENTROPY=1 SAM_CLI_TELEMETRY=0 PATH="$bin:$PATH" \
+  SAM_CLI_TELEMETRY=0 PATH="$bin:$PATH" \
     "$bin/sam" build --template template.yaml --build-dir "$target/sam"
   local built=0
   for function in "${FUNCTIONS[@]}"; do

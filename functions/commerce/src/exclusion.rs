@@ -1,10 +1,10 @@
 //! Why an order leaves a movie of the cart out.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Exclusion {
     /// The user owns it: no movie is bought twice.
@@ -15,19 +15,8 @@ pub enum Exclusion {
     InPendingOrder,
 }
 
-impl Exclusion {
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "already_purchased" => Some(Self::AlreadyPurchased),
-            "unavailable" => Some(Self::Unavailable),
-            "in_pending_order" => Some(Self::InPendingOrder),
-            _ => None,
-        }
-    }
-}
-
 /// A movie of the cart an order left out, and why.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Excluded {
     pub movie_id: Uuid,
     pub name: String,

@@ -8,6 +8,7 @@ mod cart;
 mod exclusion;
 mod media;
 mod orders;
+mod own_history;
 mod payments;
 mod purchases;
 mod sales;

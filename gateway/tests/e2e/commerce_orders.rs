@@ -86,9 +86,37 @@ async fn the_cart_takes_what_can_be_bought_once(db: PgPool) {
     let item = &cart["items"][0];
     assert_eq!(item["name"], "Alpha Signal");
     assert_eq!(item["price"], price_of(&c, &app, "A").await);
-    assert!(!item["genres"].as_array().unwrap().is_empty());
     assert_eq!(item["is_available"], true);
     assert!(item["excluded_reason"].is_null());
+    // Year and genres as the catalog shows them, the time as stored.
+    let detail: Value = app
+        .get(&format!("/movies/{a}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!item["genres"].as_array().unwrap().is_empty());
+    assert_eq!(
+        (&item["year"], &item["genres"]),
+        (&detail["year"], &detail["genres"])
+    );
+    let added_at: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT added_at FROM cart_items WHERE user_id = $1 AND movie_id = $2")
+            .bind(ann.id)
+            .bind(a)
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        item["added_at"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap(),
+        added_at
+    );
     assert_eq!(cart["currency"], "USD");
     let expected_total: String =
         sqlx::query_scalar("SELECT sum(price)::text FROM movies WHERE id = ANY($1)")
@@ -192,6 +220,52 @@ async fn carts_are_private_and_moderators_can_look(db: PgPool) {
     )
     .await;
     problem(app.get("/cart").send().await.unwrap(), 401).await;
+}
+
+/// The cart, ordering and the own histories check the account and the session in their own
+/// statements (no separate round trip): a logout or a ban holds at once there, and a refused
+/// order writes nothing.
+#[sqlx::test(migrations = "../migrations")]
+async fn an_ended_session_neither_reads_nor_orders_the_cart(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let c = app.fixture_catalog().await;
+    let (ended, banned) = (
+        app.make_user(Role::User).await,
+        app.make_user(Role::User).await,
+    );
+    for who in [&ended, &banned] {
+        assert_eq!(add(&app, who, c.movie("A")).await.status(), 201);
+        let cart = json_of(call(&app, Method::GET, "/cart", who).await, 200).await;
+        assert_eq!(movie_ids(&cart["items"]), [c.movie("A").to_string()]);
+    }
+    app.end_sessions(&ended).await;
+    app.deactivate_leaving_sessions(&banned).await;
+    for who in [&ended, &banned] {
+        for (method, path) in [
+            (Method::GET, "/cart"),
+            (Method::POST, "/orders"),
+            (Method::GET, "/orders"),
+            (Method::GET, "/payments"),
+        ] {
+            let body = problem(call(&app, method.clone(), path, who).await, 401).await;
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("session has ended or the account is not active"),
+                "{method} {path}: {body}"
+            );
+        }
+        let (orders, in_cart): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM orders WHERE user_id = $1),
+                    (SELECT count(*) FROM cart_items WHERE user_id = $1)",
+        )
+        .bind(who.id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+        assert_eq!((orders, in_cart), (0, 1), "a refused order wrote nothing");
+    }
 }
 
 #[sqlx::test(migrations = "../migrations")]

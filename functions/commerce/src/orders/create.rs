@@ -1,42 +1,81 @@
 //! `POST /orders`: the cart's orderable movies become a pending order at today's prices.
 
+use std::sync::LazyLock;
+
 use axum::{Json, extract::State, http::StatusCode};
 use cinema_shared::{
     ApiError, ApiResult, AppState,
-    auth::AuthUser,
+    auth::{self, TokenHolder},
     openapi::{ProblemSchema, SignedInOnly},
 };
-use rust_decimal::Decimal;
-use serde_json::{Map, Value};
-use uuid::Uuid;
+use serde::Deserialize;
+use serde_json::{Map, Value, value::RawValue};
 
-use super::{Order, OrderItem, OrderRow};
-use crate::exclusion::{Excluded, Exclusion};
+use super::Order;
+use crate::exclusion::Excluded;
 
-/// The cart's movies at today's prices, with what keeps each from an order (`$1` the owner):
-/// the cart's own rules, without what only a page of the cart shows.
-const ORDER_LINES: &str = "SELECT ci.movie_id, m.name, m.price,
-        order_exclusion(ci.user_id, ci.movie_id, m.is_available) AS excluded_reason
-    FROM cart_items ci JOIN movies m ON m.id = ci.movie_id
-    WHERE ci.user_id = $1
-    ORDER BY ci.added_at, ci.movie_id";
+/// Orders the cart of `$1` in one statement, in the store's currency `$2`: reads each line at
+/// today's price with what keeps it out (the cart's own rules), writes the order of the
+/// orderable ones (none when nothing is orderable) with its lines, takes them out of the cart,
+/// and answers in JSON: how many lines the cart held, how many were orderable and how many the
+/// order took, the order as [`Order`] writes it, and what was left out.
+const PLACE_ORDER: &str = "WITH line AS MATERIALIZED (
+         SELECT ci.movie_id, m.name, m.price, ci.added_at,
+                order_exclusion(ci.user_id, ci.movie_id, m.is_available) AS reason
+         FROM cart_items ci JOIN movies m ON m.id = ci.movie_id
+         WHERE ci.user_id = $1),
+     orderable AS MATERIALIZED (
+         SELECT movie_id, name, price,
+                row_number() OVER (ORDER BY added_at, movie_id) AS position
+         FROM line WHERE reason IS NULL),
+     excluded AS (
+         SELECT coalesce(json_agg(json_build_object('movie_id', movie_id, 'name', name,
+                                                    'reason', reason)
+                                  ORDER BY added_at, movie_id), '[]') AS list
+         FROM line WHERE reason IS NOT NULL),
+     made AS (
+         INSERT INTO orders (user_id, total, currency)
+         SELECT $1, sum(price), $2 FROM orderable HAVING count(*) > 0
+         RETURNING id, status, total, currency, created_at),
+     taken AS (
+         INSERT INTO order_items (order_id, user_id, movie_id, name, price_at_order, position)
+         SELECT made.id, $1, o.movie_id, o.name, o.price, o.position FROM made, orderable o
+         ON CONFLICT (user_id, movie_id) WHERE active DO NOTHING
+         RETURNING movie_id),
+     uncarted AS (
+         DELETE FROM cart_items WHERE user_id = $1
+           AND movie_id IN (SELECT movie_id FROM taken))
+     SELECT json_build_object(
+         'lines', (SELECT count(*) FROM line),
+         'orderable', (SELECT count(*) FROM orderable),
+         'taken', (SELECT count(*) FROM taken),
+         'order', (SELECT json_build_object('id', made.id, 'status', made.status,
+                       'items', (SELECT json_agg(json_build_object('movie_id', o.movie_id,
+                                     'name', o.name, 'price_at_order', o.price::text)
+                                     ORDER BY o.position) FROM orderable o),
+                       'total', made.total::text, 'currency', made.currency,
+                       'created_at', api_time(made.created_at),
+                       'excluded', excluded.list)
+                   FROM made, excluded),
+         'excluded', (SELECT list FROM excluded))::text";
 
-#[derive(sqlx::FromRow)]
-struct OrderedRow {
-    #[sqlx(flatten)]
-    order: OrderRow,
-    ordered: i64,
+/// What [`PLACE_ORDER`] answers.
+#[derive(Deserialize)]
+struct Placed {
+    lines: i64,
+    orderable: i64,
+    taken: i64,
+    order: Option<Box<RawValue>>,
+    excluded: Box<RawValue>,
 }
 
-#[derive(sqlx::FromRow)]
-struct Line {
-    movie_id: Uuid,
-    name: String,
-    price: Decimal,
-    excluded_reason: Option<String>,
-}
-
-fn nothing_orderable(detail: &str, excluded: &[Excluded]) -> ApiError {
+/// The 422 of an order with nothing to take, listing what was left out and why (read into
+/// [`Excluded`], so a reason the statement writes is one the API documents).
+fn nothing_orderable(detail: &str, excluded: &RawValue) -> ApiError {
+    let excluded: Vec<Excluded> = match serde_json::from_str(excluded.get()) {
+        Ok(excluded) => excluded,
+        Err(err) => return ApiError::unreadable_json("order", err),
+    };
     let mut extra = Map::new();
     extra.insert(
         "excluded".into(),
@@ -64,101 +103,52 @@ fn nothing_orderable(detail: &str, excluded: &[Excluded]) -> ApiError {
 )]
 pub async fn create_order(
     State(state): State<AppState>,
-    user: AuthUser,
-) -> ApiResult<(StatusCode, Json<Order>)> {
+    caller: TokenHolder,
+) -> ApiResult<(StatusCode, Json<Box<RawValue>>)> {
     let mut tx = state.db.begin().await?;
-    // One order at a time per user: a second request waits here, then sees the first one's
-    // order (and a cart without its movies). The unique index below is the guarantee.
-    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE")
-        .bind(user.id)
-        .execute(&mut *tx)
+    // One order at a time per user: a second request waits here, then (its next statement
+    // reading what committed since) sees the first one's order and a cart without its movies.
+    // The unique index on live order lines is the guarantee.
+    let live: Option<bool> = sqlx::query_scalar(&LOCK_CALLER)
+        .bind(caller.user_id)
+        .bind(caller.session_id)
+        .fetch_optional(&mut *tx)
         .await?;
-    let lines: Vec<Line> = sqlx::query_as(ORDER_LINES)
-        .bind(user.id)
-        .fetch_all(&mut *tx)
+    if live != Some(true) {
+        return Err(auth::session_ended());
+    }
+    let text: String = sqlx::query_scalar(PLACE_ORDER)
+        .bind(caller.user_id)
+        .bind(&state.config.currency)
+        .fetch_one(&mut *tx)
         .await?;
-    if lines.is_empty() {
-        return Err(nothing_orderable("the cart is empty", &[]));
+    let placed: Placed =
+        serde_json::from_str(&text).map_err(|err| ApiError::unreadable_json("order", err))?;
+    if placed.lines == 0 {
+        return Err(nothing_orderable("the cart is empty", &placed.excluded));
     }
-    let mut excluded = Vec::new();
-    let mut orderable = Vec::new();
-    for line in lines {
-        match line
-            .excluded_reason
-            .as_deref()
-            .and_then(Exclusion::from_code)
-        {
-            Some(reason) => excluded.push(Excluded {
-                movie_id: line.movie_id,
-                name: line.name,
-                reason,
-            }),
-            None => orderable.push(line),
-        }
-    }
-    if orderable.is_empty() {
+    let Some(order) = placed.order else {
         return Err(nothing_orderable(
             "nothing in the cart can be ordered",
-            &excluded,
+            &placed.excluded,
         ));
-    }
-    let total: Decimal = orderable.iter().map(|line| line.price).sum();
-    let movie_ids: Vec<Uuid> = orderable.iter().map(|line| line.movie_id).collect();
-    let names: Vec<&str> = orderable.iter().map(|line| line.name.as_str()).collect();
-    let prices: Vec<Decimal> = orderable.iter().map(|line| line.price).collect();
-    // The order, its lines and the cart's cleanup in one round trip.
-    let (order, ordered): (OrderRow, i64) = sqlx::query_as(
-        "WITH made AS (
-             INSERT INTO orders (user_id, total, currency) VALUES ($1, $2, $3)
-             RETURNING id, status, total, currency, created_at),
-         lines AS (
-             INSERT INTO order_items (order_id, user_id, movie_id, name, price_at_order,
-                                      position)
-             SELECT made.id, $1, line.movie_id, line.name, line.price, line.position
-             FROM made, unnest($4::uuid[], $5::text[], $6::numeric[]) WITH ORDINALITY
-                  AS line (movie_id, name, price, position)
-             ON CONFLICT (user_id, movie_id) WHERE active DO NOTHING
-             RETURNING movie_id),
-         taken AS (
-             DELETE FROM cart_items WHERE user_id = $1
-               AND movie_id IN (SELECT movie_id FROM lines))
-         SELECT made.id, made.status, made.total, made.currency, made.created_at,
-                NULL::text AS email, (SELECT count(*) FROM lines) AS ordered
-         FROM made",
-    )
-    .bind(user.id)
-    .bind(total)
-    .bind(&state.config.currency)
-    .bind(&movie_ids)
-    .bind(&names)
-    .bind(&prices)
-    .fetch_one(&mut *tx)
-    .await
-    .map(|row: OrderedRow| (row.order, row.ordered))?;
-    if ordered != movie_ids.len() as i64 {
+    };
+    if placed.taken != placed.orderable {
         // Only a writer that skipped the lock above could get here: whatever it took stays
-        // with it, and this order is refused whole rather than written half.
+        // with it, and this order is refused whole (rolled back) rather than written half.
         return Err(ApiError::conflict(
             "another order took some of these movies just now; look at your orders and try again",
         ));
     }
     tx.commit().await?;
-    let order = Order {
-        id: order.id,
-        status: order.status,
-        items: orderable
-            .into_iter()
-            .map(|line| OrderItem {
-                movie_id: Some(line.movie_id),
-                name: line.name,
-                price_at_order: line.price,
-            })
-            .collect(),
-        total: order.total,
-        currency: order.currency,
-        created_at: order.created_at,
-        email: None,
-        excluded: Some(excluded),
-    };
     Ok((StatusCode::CREATED, Json(order)))
 }
+
+/// Locks the caller's user row (`$1`) for the rest of the transaction and answers whether the
+/// account is active and its session (`$2`) live.
+static LOCK_CALLER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM users WHERE id = $1 FOR NO KEY UPDATE",
+        auth::live_session("$1", "$2")
+    )
+});

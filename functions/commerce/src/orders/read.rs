@@ -4,16 +4,17 @@ use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use cinema_shared::{
     ApiResult, AppState,
-    auth::{AuthUser, Moderator},
+    auth::{AuthUser, Moderator, TokenHolder},
     extract::{ApiPath, ApiQuery},
     openapi::{ModeratorsOnly, ProblemSchema, SignedInOnly},
     pagination::{Page, PageQuery},
 };
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::admin_filter::AdminQuery;
+use crate::{admin_filter::AdminQuery, own_history};
 
 use super::{Order, OrderRow, OrderStatus, not_found, own_order, with_items};
 
@@ -32,25 +33,13 @@ use super::{Order, OrderRow, OrderStatus, not_found, own_order, with_items};
 )]
 pub async fn list_orders(
     State(state): State<AppState>,
-    user: AuthUser,
+    caller: TokenHolder,
     ApiQuery(query): ApiQuery<PageQuery>,
-) -> ApiResult<Json<Page<Order>>> {
+) -> ApiResult<Json<Page<Box<RawValue>>>> {
     let page = query.request()?;
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE user_id = $1")
-        .bind(user.id)
-        .fetch_one(&state.db)
-        .await?;
-    let rows: Vec<OrderRow> = sqlx::query_as(
-        "SELECT id, status, total, currency, created_at, NULL::text AS email FROM orders
-         WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
-    )
-    .bind(user.id)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&state.db)
-    .await?;
-    let orders = with_items(&state.db, rows).await?;
-    Ok(Json(Page::new(orders, page, total)))
+    own_history::page(&state, caller, &own_history::ORDERS, page)
+        .await
+        .map(Json)
 }
 
 /// One of the caller's orders.

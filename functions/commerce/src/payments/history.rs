@@ -7,19 +7,20 @@ use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use cinema_shared::{
     ApiResult, AppState,
-    auth::{AuthUser, Moderator},
+    auth::{Moderator, TokenHolder},
     extract::ApiQuery,
     openapi::{ModeratorsOnly, ProblemSchema, SignedInOnly},
     pagination::{Page, PageQuery},
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use sqlx::PgPool;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::{Payment, PaymentItem, PaymentStatus};
-use crate::admin_filter::AdminQuery;
+use crate::{admin_filter::AdminQuery, own_history};
 
 #[derive(sqlx::FromRow)]
 struct PaymentRow {
@@ -83,26 +84,13 @@ async fn with_items(db: &PgPool, rows: Vec<PaymentRow>) -> ApiResult<Vec<Payment
 )]
 pub async fn list_payments(
     State(state): State<AppState>,
-    user: AuthUser,
+    caller: TokenHolder,
     ApiQuery(query): ApiQuery<PageQuery>,
-) -> ApiResult<Json<Page<Payment>>> {
+) -> ApiResult<Json<Page<Box<RawValue>>>> {
     let page = query.request()?;
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM payments WHERE user_id = $1")
-        .bind(user.id)
-        .fetch_one(&state.db)
-        .await?;
-    let rows: Vec<PaymentRow> = sqlx::query_as(
-        "SELECT id, order_id, status, amount, currency, created_at, NULL::text AS email
-         FROM payments WHERE user_id = $1
-         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
-    )
-    .bind(user.id)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&state.db)
-    .await?;
-    let payments = with_items(&state.db, rows).await?;
-    Ok(Json(Page::new(payments, page, total)))
+    own_history::page(&state, caller, &own_history::PAYMENTS, page)
+        .await
+        .map(Json)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,23 +1,25 @@
 //! The cart: one per user, a movie at most once, never a movie the user owns or one that is not
 //! for sale.
 
+mod read;
+
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use cinema_shared::{
     ApiError, ApiResult, AppState,
-    auth::{AuthUser, Moderator},
+    auth::{AuthUser, Moderator, TokenHolder},
     error::ResultExt,
     extract::{ApiJson, ApiPath},
     openapi::{JsonBody, ModeratorsOnly, ProblemSchema, SignedInOnly},
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use sqlx::{PgExecutor, types::Json as JsonColumn};
+use serde_json::{Map, Value, value::RawValue};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::exclusion::Exclusion;
+use read::Reader;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Genre {
@@ -25,7 +27,9 @@ pub struct Genre {
     pub name: String,
 }
 
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+// The schema of what `read` writes.
+/// A movie in the cart, at its current price.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CartItem {
     pub movie_id: Uuid,
     pub name: String,
@@ -34,8 +38,7 @@ pub struct CartItem {
     #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub price: Decimal,
     pub year: i32,
-    #[schema(value_type = Vec<Genre>)]
-    pub genres: JsonColumn<Vec<Genre>>,
+    pub genres: Vec<Genre>,
     pub added_at: DateTime<Utc>,
     pub is_available: bool,
     /// Why an order would leave this movie out; null when it can be ordered.
@@ -43,6 +46,8 @@ pub struct CartItem {
     pub excluded_reason: Option<String>,
 }
 
+// The schema of what `read` writes.
+/// A cart's movies and what they cost together now.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Cart {
     /// Oldest addition first.
@@ -53,31 +58,6 @@ pub struct Cart {
     pub total: Decimal,
     #[schema(example = "USD")]
     pub currency: String,
-}
-
-/// A cart's items with what an order would make of each (`$1` the owner).
-pub const CART_ITEMS: &str = "SELECT ci.movie_id, m.name, m.price, m.year, ci.added_at,
-        m.is_available,
-        coalesce((SELECT jsonb_agg(jsonb_build_object('id', g.id, 'name', g.name)
-                                   ORDER BY g.name, g.id)
-                  FROM movie_genres mg JOIN genres g ON g.id = mg.genre_id
-                  WHERE mg.movie_id = m.id), '[]'::jsonb) AS genres,
-        order_exclusion(ci.user_id, ci.movie_id, m.is_available) AS excluded_reason
-    FROM cart_items ci JOIN movies m ON m.id = ci.movie_id
-    WHERE ci.user_id = $1
-    ORDER BY ci.added_at, ci.movie_id";
-
-/// The cart of `user_id` as served.
-pub async fn load(db: impl PgExecutor<'_>, user_id: Uuid, currency: &str) -> ApiResult<Cart> {
-    let items: Vec<CartItem> = sqlx::query_as(CART_ITEMS)
-        .bind(user_id)
-        .fetch_all(db)
-        .await?;
-    Ok(Cart {
-        total: items.iter().map(|item| item.price).sum(),
-        items,
-        currency: currency.to_owned(),
-    })
 }
 
 /// The caller's cart.
@@ -91,10 +71,16 @@ pub async fn load(db: impl PgExecutor<'_>, user_id: Uuid, currency: &str) -> Api
         SignedInOnly,
     )
 )]
-pub async fn get_cart(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<Cart>> {
-    Ok(Json(
-        load(&state.db, user.id, &state.config.currency).await?,
-    ))
+pub async fn get_cart(
+    State(state): State<AppState>,
+    caller: TokenHolder,
+) -> ApiResult<Json<Box<RawValue>>> {
+    let reader = Reader::Owner {
+        session_id: caller.session_id,
+    };
+    read::cart_json(&state, caller.user_id, reader)
+        .await
+        .map(Json)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -133,7 +119,7 @@ pub async fn add_item(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(input): ApiJson<AddToCart>,
-) -> ApiResult<(StatusCode, Json<Cart>)> {
+) -> ApiResult<(StatusCode, Json<Box<RawValue>>)> {
     let movie: Option<(bool, bool)> = sqlx::query_as(
         "SELECT m.is_available,
                 EXISTS (SELECT 1 FROM purchases p WHERE p.user_id = $2 AND p.movie_id = m.id)
@@ -168,7 +154,10 @@ pub async fn add_item(
     if added.is_none() {
         return Err(refused("this movie is already in your cart", "in_cart"));
     }
-    let cart = load(&state.db, user.id, &state.config.currency).await?;
+    let reader = Reader::Owner {
+        session_id: user.session_id,
+    };
+    let cart = read::cart_json(&state, user.id, reader).await?;
     Ok((StatusCode::CREATED, Json(cart)))
 }
 
@@ -241,15 +230,8 @@ pub async fn admin_cart(
     State(state): State<AppState>,
     _moderator: Moderator,
     ApiPath(user_id): ApiPath<Uuid>,
-) -> ApiResult<Json<Cart>> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
-        .bind(user_id)
-        .fetch_one(&state.db)
-        .await?;
-    if !exists {
-        return Err(ApiError::NotFound("no such user".into()));
-    }
-    Ok(Json(
-        load(&state.db, user_id, &state.config.currency).await?,
-    ))
+) -> ApiResult<Json<Box<RawValue>>> {
+    read::cart_json(&state, user_id, Reader::Moderator)
+        .await
+        .map(Json)
 }
