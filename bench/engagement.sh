@@ -115,18 +115,15 @@ run_case "Unread notifications" "$BASE/users/me/notifications?unread=true" \
 # the janitor. This is the product during a queue outage, and the request path without the local
 # queue server, whose cost per message grows with the messages it holds (moto recomputes every
 # queue attribute for each one): once a run has queued thousands it takes a core for minutes.
-kill "$GATEWAY"
-wait "$GATEWAY" 2>/dev/null || true
-start_gateway MAIL_QUEUE_URL="${MAIL_QUEUE_URL%/*}/cinema-bench-no-such-queue" "${BENCH_LIMITS[@]}"
-run_case "Post a reply, the queue refusing (relay left to the janitor)" \
+restart_gateway MAIL_QUEUE_URL="${MAIL_QUEUE_URL%/*}/cinema-bench-no-such-queue" \
+    DATABASE_MAX_CONNECTIONS="$WRITE_POOL" "${BENCH_LIMITS[@]}"
+run_case "Post a reply, the queue refusing (relay left to the janitor; pool of $WRITE_POOL)" \
     "$BASE/movies/$MOVIE/comments" "-s $WORK/reply.lua" "" "" 25 \
     "SELECT max(id) FROM email_outbox"
 # Then as deployed: each email relayed to the local queue after commit, and mailed by the pump.
-kill "$GATEWAY"
-wait "$GATEWAY" 2>/dev/null || true
 sql "DELETE FROM email_outbox" >/dev/null
-start_gateway MAIL_QUEUE_URL="$QUEUE_URL" "${BENCH_LIMITS[@]}"
-run_case "Post a reply (+ notification + outbox, relayed to the local queue)" \
+restart_gateway MAIL_QUEUE_URL="$QUEUE_URL" DATABASE_MAX_CONNECTIONS="$WRITE_POOL" "${BENCH_LIMITS[@]}"
+run_case "Post a reply (+ notification + outbox, relayed to the local queue; pool of $WRITE_POOL)" \
     "$BASE/movies/$MOVIE/comments" "-s $WORK/reply.lua" "" "" 25 \
     "SELECT coalesce(sum(comments), 0) FROM movie_comment_counts WHERE movie_id = '$MOVIE'"
 

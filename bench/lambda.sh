@@ -23,7 +23,10 @@ JITTER=${JITTER:-off}
 case $JITTER in
   off) ;;
   # aws-lc-sys reads the setting when it is compiled; 0 overrides .cargo/config.toml's 1.
-  on) export AWS_LC_SYS_NO_JITTER_ENTROPY=0 CARGO_TARGET_DIR=$CARGO_TARGET_DIR-jitter ;;
+  # Built unstripped, so the same build serves `cargo bloat` (bench/LAMBDA.md); the runs below
+  # use stripped copies, as deployed.
+  on) export AWS_LC_SYS_NO_JITTER_ENTROPY=0 CARGO_TARGET_DIR=$CARGO_TARGET_DIR-jitter \
+        CARGO_PROFILE_RELEASE_STRIP=false ;;
   *) echo "JITTER is on or off, not $JITTER" >&2; exit 2 ;;
 esac
 BENCH_DB=cinema_lambda_bench
@@ -37,7 +40,12 @@ for function in "${FUNCTIONS[@]}"; do bins+=(--bin "$function"); done
 
 printf '== release build\n' >&2
 cargo build --release --quiet "${bins[@]}"
-REL=$CARGO_TARGET_DIR/release
+# Stripped copies (a no-op for the default build, which is stripped already).
+REL=$(mktemp -d)
+trap 'rm -rf "$REL"' EXIT
+for bin in cinema "${FUNCTIONS[@]}"; do
+  strip -o "$REL/$bin" "$CARGO_TARGET_DIR/release/$bin"
+done
 
 printf '== database %s with the demo catalog\n' "$BENCH_DB" >&2
 psql -qtA "${DATABASE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" \

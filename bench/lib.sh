@@ -15,6 +15,12 @@ DURATION=${DURATION:-20}
 CONNECTIONS=32
 # The size of each of the gateway's pools, as in bench/catalog.sh: twice the database's cores.
 POOL=${BENCH_POOL:-4}
+# The pool for the cases that write (posting, ordering, the webhook), whose requests mostly wait
+# for their commit's disk flush rather than use a core: on AWS each concurrent call is a
+# container with its own connection, and template.yaml caps engagement and commerce at 10
+# containers each (ReservedConcurrentExecutions), so 10 commits can share one flush. With a
+# pool of 4 those cases measured this machine's flush latency times 4, not the code.
+WRITE_POOL=${BENCH_WRITE_POOL:-10}
 WORK=$(mktemp -d)
 REL=$CARGO_TARGET_DIR/release
 BASE=http://127.0.0.1:$PORT/api/v1
@@ -59,6 +65,13 @@ start_gateway() {
     return 1
 }
 
+# restart_gateway [VAR=value ...]: the gateway stopped and started again with other settings.
+restart_gateway() {
+    kill "$GATEWAY"
+    wait "$GATEWAY" 2>/dev/null || true
+    start_gateway "$@"
+}
+
 # run_case NAME URL "WRK OPTIONS" "WARM-UP SCRIPT ARGS" "RUN SCRIPT ARGS" TARGET_MS STATEMENT
 # [SETUP]: a 3 s warm-up, the measured run, and the plan of STATEMENT (after SETUP, SQL run in
 # the same session: a PREPARE, say); one row of the report.
@@ -96,7 +109,8 @@ write_report() {
         echo
         echo "$2"
         echo
-        echo "HTTP: release \`cinema-gateway\` (pools of $POOL connections, \`RUST_LOG=warn\`), driven by"
+        echo "HTTP: release \`cinema-gateway\` (pools of $POOL connections, $WRITE_POOL for the cases that"
+        echo "write, as their names say; \`RUST_LOG=warn\`), driven by"
         echo "\`wrk -t2 -c$CONNECTIONS -d${DURATION}s\` from the same machine; load tool, gateway and"
         echo "Postgres share the two cores. Latencies in ms."
         echo

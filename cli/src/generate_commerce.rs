@@ -21,7 +21,7 @@ use uuid::Uuid;
 pub const PASSWORD: &str = "Buyer-Passw0rd!";
 const BUYERS: i64 = 100_000;
 /// Buyers (after `buyer-1`) whose 10-movie carts the benchmark orders, one order each.
-pub const CART_HOLDERS: i64 = 20_000;
+pub const CART_HOLDERS: i64 = 80_000;
 
 pub async fn generate(
     pool: &PgPool,

@@ -140,7 +140,9 @@ pub async fn generate(pool: &PgPool, reset: bool) -> anyhow::Result<()> {
              SELECT {movie}, 0,
                     count(*) FILTER (WHERE deleted_at IS NULL),
                     count(*) FILTER (WHERE parent_id IS NULL)
-             FROM comments WHERE movie_id = {movie};"
+             FROM comments WHERE movie_id = {movie};
+             -- What the janitor would build within the hour.
+             SELECT rebuild_comment_thread_anchors({movie});"
         ),
     )
     .await?;

@@ -65,12 +65,14 @@ const PURGES: &[Purge] = &[
     },
 ];
 
-/// How many rows each purge deleted, and how many catalog anchors were built.
+/// How many rows each purge deleted, and how many catalog and comment-thread anchors were
+/// built.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct JanitorReport {
     pub deleted: BTreeMap<&'static str, u64>,
     pub stale_orders_canceled: u64,
     pub catalog_anchors_built: i64,
+    pub comment_anchors_built: i64,
     pub emails_relayed: u64,
 }
 
@@ -170,10 +172,12 @@ pub async fn run(db: &PgPool, batch_size: i64) -> anyhow::Result<JanitorReport> 
         let deleted = purge_in_batches(db, purge, batch_size).await?;
         report.deleted.insert(purge.name, deleted);
     }
-    report.catalog_anchors_built = anchors::rebuild(db).await?;
+    report.catalog_anchors_built = anchors::rebuild_catalog(db).await?;
+    report.comment_anchors_built = anchors::rebuild_comment_threads(db).await?;
     tracing::info!(
         deleted = ?report.deleted,
         catalog_anchors_built = report.catalog_anchors_built,
+        comment_anchors_built = report.comment_anchors_built,
         "janitor run finished"
     );
     Ok(report)

@@ -778,3 +778,159 @@ async fn an_ended_session_reads_no_comments_or_notifications(db: PgPool) {
         [Some("Still here?")]
     );
 }
+
+/// A movie's threads newest first, `per_page` at a time, walked to the end: their ids.
+async fn walk_threads(app: &TestApp, movie: Uuid, per_page: usize, sort: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for page in 1.. {
+        let path = format!("/movies/{movie}/comments?sort={sort}&per_page={per_page}&page={page}");
+        let listed = get_json(app, &path, None).await;
+        let items = listed["items"].as_array().unwrap();
+        if items.is_empty() {
+            return ids;
+        }
+        ids.extend(
+            items
+                .iter()
+                .map(|item| item["id"].as_str().unwrap().to_owned()),
+        );
+    }
+    unreachable!()
+}
+
+/// Every page of every size up to 5, both orders, gives the movie's threads in the order the
+/// table holds them; and how many anchors the movie has.
+async fn assert_thread_pages(app: &TestApp, movie: Uuid) -> i64 {
+    let newest: Vec<String> = sqlx::query_scalar(
+        "SELECT id::text FROM comments WHERE movie_id = $1 AND parent_id IS NULL
+         ORDER BY created_at DESC, id DESC",
+    )
+    .bind(movie)
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    let oldest: Vec<String> = newest.iter().rev().cloned().collect();
+    for per_page in 1..=5 {
+        assert_eq!(
+            walk_threads(app, movie, per_page, "-created_at").await,
+            newest,
+            "newest first, per_page={per_page}"
+        );
+        assert_eq!(
+            walk_threads(app, movie, per_page, "created_at").await,
+            oldest,
+            "oldest first, per_page={per_page}"
+        );
+    }
+    sqlx::query_scalar("SELECT count(*) FROM comment_thread_anchors WHERE movie_id = $1")
+        .bind(movie)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+}
+
+/// Deep pages of a movie's threads start at the nearest anchor: they read exactly as a walk from
+/// the top, and a new or removed thread drops the movie's anchors in its own transaction (a
+/// reply, or a deletion that leaves a placeholder, does not). The janitor builds them for a
+/// movie with more than 1,000 threads.
+#[sqlx::test(migrations = "../migrations")]
+async fn deep_pages_of_threads_read_the_same_from_anchors(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let movie = a_movie(&app, "Anchored").await;
+    let ada = named(&app, "Ada").await;
+    // Thirteen threads, two by two at the same instant (their ids break the tie).
+    sqlx::query(
+        "INSERT INTO comments (movie_id, author_id, text, created_at)
+         SELECT $1, $2, 'Thread ' || n, now() - (n / 2) * interval '1 minute'
+         FROM generate_series(1, 13) n",
+    )
+    .bind(movie)
+    .bind(ada.id)
+    .execute(&db)
+    .await
+    .unwrap();
+    let rebuild = || async {
+        sqlx::query_scalar::<_, i64>("SELECT rebuild_comment_thread_anchors($1, 3)")
+            .bind(movie)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(assert_thread_pages(&app, movie).await, 0);
+    // Anchors at positions 3, 6, 9 and 12: pages of every size start before, at and after them.
+    assert_eq!(rebuild().await, 4);
+    assert_eq!(rebuild().await, 0, "a movie with anchors keeps them");
+    assert_eq!(assert_thread_pages(&app, movie).await, 4);
+
+    let newest = walk_threads(&app, movie, 20, "-created_at").await;
+    let with_reply: Uuid = newest[5].parse().unwrap();
+    reply(
+        &app,
+        &ada,
+        movie,
+        Some(with_reply),
+        "A reply keeps the anchors.",
+    )
+    .await;
+    assert_eq!(assert_thread_pages(&app, movie).await, 4);
+
+    let added = comment(&app, &ada, movie, "A new thread drops them.").await;
+    assert_eq!(assert_thread_pages(&app, movie).await, 0);
+    assert_eq!(
+        walk_threads(&app, movie, 20, "-created_at").await[0],
+        added.to_string()
+    );
+    assert_eq!(rebuild().await, 4);
+
+    let response = send(
+        &app,
+        Method::DELETE,
+        &format!("/comments/{with_reply}"),
+        &ada,
+    )
+    .await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        assert_thread_pages(&app, movie).await,
+        4,
+        "a placeholder keeps them"
+    );
+    let response = send(&app, Method::DELETE, &format!("/comments/{added}"), &ada).await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        assert_thread_pages(&app, movie).await,
+        0,
+        "a removed thread drops them"
+    );
+
+    // The janitor: a movie past 1,000 threads gets its anchor (position 1,000), and pages read
+    // the same from it; a movie under that gets none.
+    let busy = a_movie(&app, "Busy").await;
+    sqlx::query(
+        "INSERT INTO comments (movie_id, author_id, text, created_at)
+         SELECT $1, $2, 'Thread ' || n, now() - n * interval '1 second'
+         FROM generate_series(1, 1003) n",
+    )
+    .bind(busy)
+    .bind(ada.id)
+    .execute(&db)
+    .await
+    .unwrap();
+    let report = cinema_janitor::run(&db, 100).await.unwrap();
+    assert_eq!(report.comment_anchors_built, 1);
+    let deep = get_json(
+        &app,
+        &format!("/movies/{busy}/comments?per_page=2&page=501"),
+        None,
+    )
+    .await;
+    assert_eq!(texts(&deep), [Some("Thread 1001"), Some("Thread 1002")]);
+    assert_eq!(assert_thread_pages(&app, movie).await, 0);
+    assert_eq!(
+        cinema_janitor::run(&db, 100)
+            .await
+            .unwrap()
+            .comment_anchors_built,
+        0
+    );
+}

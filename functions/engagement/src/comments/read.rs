@@ -119,25 +119,44 @@ pub struct Listing {
     found: &'static str,
     /// How many comments the list holds in all.
     total: &'static str,
-    /// The list's ids and creation times in order, from an index: skipped rows cost an index
-    /// entry each, never a visit to the table.
-    page_ids: String,
-    /// `ASC` or `DESC`: the order of `page_ids`.
+    /// The common table expressions that end with `page (id, created_at)`: the page's ids and
+    /// creation times in order, from an index (a skipped row costs an index entry, never a
+    /// visit to the table), `$2`/`$3` its limit and offset.
+    page: String,
+    /// `ASC` or `DESC`: the order of `page`.
     order: &'static str,
 }
 
 impl Listing {
     /// A movie's top-level comments in `order`.
+    /// A movie's top-level comments in `order`. Newest first (the default), a deep page starts
+    /// walking at the nearest of the movie's anchors before it (see the
+    /// comment_thread_anchors migration); without anchors it walks from the top.
     pub fn threads(order: CommentOrder) -> Self {
-        let order = order.sql();
+        let threads =
+            "SELECT id, created_at FROM comments WHERE movie_id = $1 AND parent_id IS NULL";
+        let page = match order {
+            CommentOrder::Newest => format!(
+                "anchor AS MATERIALIZED (
+                     SELECT position, created_at, id FROM comment_thread_anchors
+                     WHERE movie_id = $1 AND position <= $3 ORDER BY position DESC LIMIT 1),
+                 page AS MATERIALIZED (
+                     SELECT x.id, x.created_at FROM anchor a CROSS JOIN LATERAL (
+                         {threads} AND (created_at, id) <= (a.created_at, a.id)
+                         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3 - a.position) x
+                     UNION ALL
+                     ({threads} AND NOT EXISTS (SELECT 1 FROM anchor)
+                      ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3))"
+            ),
+            CommentOrder::Oldest => format!(
+                "page AS MATERIALIZED ({threads} ORDER BY created_at, id LIMIT $2 OFFSET $3)"
+            ),
+        };
         Self {
             found: "EXISTS (SELECT 1 FROM movies WHERE id = $1)",
             total: "(SELECT coalesce(sum(threads), 0) FROM movie_comment_counts WHERE movie_id = $1)",
-            page_ids: format!(
-                "SELECT id, created_at FROM comments WHERE movie_id = $1 AND parent_id IS NULL
-                 ORDER BY created_at {order}, id {order}"
-            ),
-            order,
+            page,
+            order: order.sql(),
         }
     }
 
@@ -146,8 +165,9 @@ impl Listing {
         Self {
             found: "EXISTS (SELECT 1 FROM comments WHERE id = $1)",
             total: "coalesce((SELECT reply_count FROM comments WHERE id = $1), 0)",
-            page_ids: "SELECT id, created_at FROM comments WHERE parent_id = $1
-                       ORDER BY created_at, id"
+            page: "page AS MATERIALIZED (
+                       SELECT id, created_at FROM comments WHERE parent_id = $1
+                       ORDER BY created_at, id LIMIT $2 OFFSET $3)"
                 .to_owned(),
             order: "ASC",
         }
@@ -159,7 +179,7 @@ impl Listing {
         let Self {
             found,
             total,
-            page_ids,
+            page,
             order,
         } = self;
         let (liked_by_me, caller) = if with_viewer {
@@ -172,7 +192,7 @@ impl Listing {
             ("", String::new())
         };
         format!(
-            "WITH page AS MATERIALIZED ({page_ids} LIMIT $2 OFFSET $3),
+            "WITH {page},
              listed AS (
                 SELECT page.created_at, page.id,
                        CASE WHEN c.deleted_at IS NULL THEN c.author_id END AS author_id,
