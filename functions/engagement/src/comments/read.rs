@@ -140,13 +140,18 @@ impl Listing {
                 "anchor AS MATERIALIZED (
                      SELECT position, created_at, id FROM comment_thread_anchors
                      WHERE movie_id = $1 AND position <= $3 ORDER BY position DESC LIMIT 1),
+                 -- The outer LIMIT only tells the planner the page's size: without it, it
+                 -- counts both branches and hashes every comment to join them.
                  page AS MATERIALIZED (
-                     SELECT x.id, x.created_at FROM anchor a CROSS JOIN LATERAL (
-                         {threads} AND (created_at, id) <= (a.created_at, a.id)
-                         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3 - a.position) x
-                     UNION ALL
-                     ({threads} AND NOT EXISTS (SELECT 1 FROM anchor)
-                      ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3))"
+                     SELECT id, created_at FROM (
+                         SELECT x.id, x.created_at FROM anchor a CROSS JOIN LATERAL (
+                             {threads} AND (created_at, id) <= (a.created_at, a.id)
+                             ORDER BY created_at DESC, id DESC
+                             LIMIT $2 OFFSET $3 - a.position) x
+                         UNION ALL
+                         ({threads} AND NOT EXISTS (SELECT 1 FROM anchor)
+                          ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3)) walked
+                     LIMIT $2)"
             ),
             CommentOrder::Oldest => format!(
                 "page AS MATERIALIZED ({threads} ORDER BY created_at, id LIMIT $2 OFFSET $3)"
