@@ -89,14 +89,7 @@ async fn the_cart_takes_what_can_be_bought_once(db: PgPool) {
     assert_eq!(item["is_available"], true);
     assert!(item["excluded_reason"].is_null());
     // Year and genres as the catalog shows them, the time as stored.
-    let detail: Value = app
-        .get(&format!("/movies/{a}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail = json_of(app.get(&format!("/movies/{a}")).send().await.unwrap(), 200).await;
     assert!(!item["genres"].as_array().unwrap().is_empty());
     assert_eq!(
         (&item["year"], &item["genres"]),
