@@ -125,15 +125,24 @@ pub async fn generate(
                     CASE WHEN g.nth = 0 THEN 'successful' ELSE 'refunded' END::payment_status,
                     'cs_bench_' || o.id, 'pi_bench_' || o.id, o.created_at, o.created_at
              FROM orders o JOIN gen_orders g ON g.id = o.id;
-         INSERT INTO payment_items (payment_id, position, movie_id, name, price, paid_at, refunded)
+         INSERT INTO payment_items (payment_id, position, movie_id, name, price, paid_at,
+                                    refunded, refunded_at)
              SELECT p.id, l.position, l.movie_id, l.name, l.price, p.created_at,
-                    p.status = 'refunded'
+                    p.status = 'refunded',
+                    CASE WHEN p.status = 'refunded' THEN p.created_at END
              FROM payments p JOIN gen_lines l ON l.order_id = p.order_id
              WHERE p.user_id IN (SELECT id FROM gen_buyers);
          INSERT INTO refunds (payment_id, amount, status, stripe_refund_id, created_at,
                               completed_at)
              SELECT id, amount, 'succeeded', 're_bench_' || id, created_at, created_at
              FROM payments WHERE status = 'refunded' AND user_id IN (SELECT id FROM gen_buyers);",
+    )
+    .await?;
+    step(
+        db,
+        "sales running totals",
+        "TRUNCATE sales_totals, sales_movie_totals, sales_genre_totals, sold_movie_names;
+         SELECT fold_sales_days(100000);",
     )
     .await?;
     step(
@@ -167,6 +176,9 @@ pub async fn generate(
         "order_items",
         "payments",
         "payment_items",
+        "sales_totals",
+        "sales_movie_totals",
+        "sales_genre_totals",
         "purchases",
         "cart_items",
         "login_sessions",

@@ -13,6 +13,11 @@ mod payments;
 mod purchases;
 mod sales;
 
+/// The sales report's statements, for `EXPLAIN` and the benchmark (`examples/commerce_sql.rs`).
+pub mod statements {
+    pub use crate::sales::{SalesGroup, statements::of as sales};
+}
+
 use axum::{Extension, Router};
 use cinema_shared::{AppState, openapi};
 use utoipa::openapi::OpenApi;

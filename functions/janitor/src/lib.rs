@@ -1,11 +1,13 @@
 //! The janitor: deletes expired activation, reset and refresh tokens, old rate-limit counters
 //! and old delivery-log rows, a bounded batch at a time; rebuilds the catalog's page anchors
-//! when a change of movies dropped them; and relays the emails a request left in the outbox.
+//! when a change of movies dropped them; folds each day that is over into the sales report's
+//! running totals; and relays the emails a request left in the outbox.
 //!
 //! Each batch locks its rows with `SKIP LOCKED`, so two runs at once share the work instead of
 //! waiting on each other, and a run can be repeated at will.
 
 mod anchors;
+mod sales;
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -65,14 +67,15 @@ const PURGES: &[Purge] = &[
     },
 ];
 
-/// How many rows each purge deleted, and how many catalog and comment-thread anchors were
-/// built.
+/// How many rows each purge deleted, how many catalog and comment-thread anchors were built,
+/// and how many days were folded into the sales totals.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct JanitorReport {
     pub deleted: BTreeMap<&'static str, u64>,
     pub stale_orders_canceled: u64,
     pub catalog_anchors_built: i64,
     pub comment_anchors_built: i64,
+    pub sales_days_folded: i32,
     pub emails_relayed: u64,
 }
 
@@ -174,10 +177,12 @@ pub async fn run(db: &PgPool, batch_size: i64) -> anyhow::Result<JanitorReport> 
     }
     report.catalog_anchors_built = anchors::rebuild_catalog(db).await?;
     report.comment_anchors_built = anchors::rebuild_comment_threads(db).await?;
+    report.sales_days_folded = sales::fold_days(db).await?;
     tracing::info!(
         deleted = ?report.deleted,
         catalog_anchors_built = report.catalog_anchors_built,
         comment_anchors_built = report.comment_anchors_built,
+        sales_days_folded = report.sales_days_folded,
         "janitor run finished"
     );
     Ok(report)

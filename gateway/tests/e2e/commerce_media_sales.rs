@@ -1,6 +1,7 @@
 //! Movie files (a moderator's upload, an owner's stream with HTTP ranges), the moderators'
 //! payment list and the sales report.
 
+use chrono::{Duration, Utc};
 use cinema_shared::auth::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -33,8 +34,15 @@ async fn stream(app: &TestApp, who: &TestUser, movie: Uuid) -> reqwest::Response
         .unwrap()
 }
 
-/// Records that `who` paid for `movies` at `paid_at`, as the webhook would.
-async fn paid(app: &TestApp, who: &TestUser, movies: &[Uuid], paid_at: &str, refunded: bool) {
+/// Records that `who` paid for `movies` at `paid_at` (and was refunded at `refunded_at`), as
+/// the webhooks would.
+async fn paid(
+    app: &TestApp,
+    who: &TestUser,
+    movies: &[Uuid],
+    paid_at: &str,
+    refunded_at: Option<&str>,
+) {
     let order: Uuid = sqlx::query_scalar(
         "WITH o AS (
              INSERT INTO orders (user_id, total, currency, status, created_at)
@@ -56,16 +64,19 @@ async fn paid(app: &TestApp, who: &TestUser, movies: &[Uuid], paid_at: &str, ref
         "WITH p AS (
              INSERT INTO payments (order_id, user_id, amount, currency, status, created_at)
              SELECT id, user_id, total, currency,
-                    CASE WHEN $3 THEN 'refunded' ELSE 'successful' END::payment_status,
+                    CASE WHEN $3::timestamptz IS NULL THEN 'successful' ELSE 'refunded'
+                    END::payment_status,
                     $2::timestamptz
              FROM orders WHERE id = $1 RETURNING id, created_at)
-         INSERT INTO payment_items (payment_id, position, movie_id, name, price, paid_at, refunded)
-         SELECT p.id, oi.position, oi.movie_id, oi.name, oi.price_at_order, p.created_at, $3
+         INSERT INTO payment_items (payment_id, position, movie_id, name, price, paid_at,
+                                    refunded, refunded_at)
+         SELECT p.id, oi.position, oi.movie_id, oi.name, oi.price_at_order, p.created_at,
+                $3::timestamptz IS NOT NULL, $3::timestamptz
          FROM p, order_items oi WHERE oi.order_id = $1",
     )
     .bind(order)
     .bind(paid_at)
-    .bind(refunded)
+    .bind(refunded_at)
     .execute(&app.state.db)
     .await
     .unwrap();
@@ -201,9 +212,10 @@ async fn moderators_see_payments_and_sales(db: PgPool) {
     let ann = app.make_user(Role::User).await;
     let bob = app.make_user(Role::User).await;
     let (a, b, d) = (c.movie("A"), c.movie("B"), c.movie("D"));
-    paid(&app, &ann, &[a, b], "2026-11-01T10:00:00Z", false).await;
-    paid(&app, &bob, &[a], "2026-11-02T10:00:00Z", true).await;
-    paid(&app, &bob, &[d], "2026-12-05T10:00:00Z", false).await;
+    paid(&app, &ann, &[a, b], "2026-11-01T10:00:00Z", None).await;
+    let refunded_at = Some("2026-11-02T16:00:00Z");
+    paid(&app, &bob, &[a], "2026-11-02T10:00:00Z", refunded_at).await;
+    paid(&app, &bob, &[d], "2026-12-05T10:00:00Z", None).await;
     let price = |id: Uuid| {
         let db = app.state.db.clone();
         async move {
@@ -233,8 +245,9 @@ async fn moderators_see_payments_and_sales(db: PgPool) {
         200,
     )
     .await;
-    let groups = days["groups"].as_array().unwrap();
+    let groups = days["groups"]["items"].as_array().unwrap();
     assert_eq!(groups.len(), 2, "{days}");
+    assert_eq!(days["groups"]["total"], 2);
     assert_eq!(groups[0]["key"], "2026-11-01");
     assert_eq!(groups[0]["revenue"], (pa + pb).to_string());
     assert_eq!(groups[0]["units"], 2);
@@ -254,7 +267,7 @@ async fn moderators_see_payments_and_sales(db: PgPool) {
         200,
     )
     .await;
-    let line_a = movies["groups"]
+    let line_a = movies["groups"]["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -274,7 +287,7 @@ async fn moderators_see_payments_and_sales(db: PgPool) {
     )
     .await;
     let sci_fi = c.genres["Sci-Fi"].to_string();
-    let line = genres["groups"]
+    let line = genres["groups"]["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -288,12 +301,29 @@ async fn moderators_see_payments_and_sales(db: PgPool) {
         "from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z",
         "from=yesterday",
         "from=2000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+        "group_by=movie&per_page=101",
+        "group_by=day&page=0",
     ] {
         problem(
             get(format!("/admin/sales?{bad}"), moderator.clone()).await,
             422,
         )
         .await;
+    }
+
+    // Far ends of the calendar and pages past the end are answered, empty.
+    for edge in [
+        "to=2000-01-01T00:00:00Z",
+        "from=0000-01-01T00:00:00Z&to=0001-01-01T00:00:00Z",
+        "from=9999-01-01T00:00:00Z&to=9999-12-31T23:59:59Z&group_by=genre",
+        "group_by=movie&page=9223372036854775807&per_page=100",
+    ] {
+        let report = json_of(
+            get(format!("/admin/sales?{edge}"), moderator.clone()).await,
+            200,
+        )
+        .await;
+        assert_eq!(report["groups"]["items"], json!([]), "{edge}: {report}");
     }
 
     let all = json_of(get("/admin/payments".into(), moderator.clone()).await, 200).await;
@@ -332,4 +362,181 @@ async fn moderators_see_payments_and_sales(db: PgPool) {
     )
     .await;
     assert_eq!(own["total"], 1);
+}
+
+/// The report reads the days that are over from the janitor's running totals: every grouping
+/// and range reads the same before and after the fold, a refund counts on the day it was paid
+/// back, a movie deleted after its days were folded keeps its line, and pages follow the
+/// busiest first.
+#[sqlx::test(migrations = "../migrations")]
+async fn sales_read_the_same_from_the_running_totals(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let c = app.fixture_catalog().await;
+    let moderator = app.make_user(Role::Moderator).await;
+    let buyers = [
+        app.make_user(Role::User).await,
+        app.make_user(Role::User).await,
+        app.make_user(Role::User).await,
+        app.make_user(Role::User).await,
+    ];
+    let (a, b, d, f) = (c.movie("A"), c.movie("B"), c.movie("D"), c.movie("F"));
+    let today = Utc::now().date_naive();
+    let at = |days_ago: i64, time: &str| format!("{}T{time}Z", today - Duration::days(days_ago));
+    paid(&app, &buyers[0], &[a, b], &at(6, "10:00:00"), None).await;
+    let refund = at(3, "15:00:00");
+    paid(&app, &buyers[1], &[a], &at(5, "09:00:00"), Some(&refund)).await;
+    paid(&app, &buyers[2], &[d, f], &at(2, "23:30:00"), None).await;
+    let just_now = (Utc::now() - Duration::seconds(5)).to_rfc3339();
+    paid(&app, &buyers[3], &[b], &just_now, None).await;
+
+    let ranges = [
+        (at(7, "00:00:00"), at(-1, "00:00:00")),
+        (at(5, "12:00:00"), at(2, "23:45:00")),
+        (at(3, "00:00:00"), at(2, "00:00:00")),
+        (at(400, "00:00:00"), at(300, "00:00:00")),
+        (at(6, "09:59:00"), at(6, "10:01:00")),
+        (at(2, "00:00:00"), at(-1, "00:00:00")),
+        (at(3, "16:00:00"), at(1, "12:00:00")),
+    ];
+    let report = |from: &str, to: &str, group: &str| {
+        let request = app
+            .get(&format!(
+                "/admin/sales?from={from}&to={to}&group_by={group}&per_page=100"
+            ))
+            .bearer_auth(&moderator.token);
+        async move { json_of(request.send().await.unwrap(), 200).await }
+    };
+    let mut unfolded = Vec::new();
+    for (from, to) in &ranges {
+        for group in ["day", "movie", "genre"] {
+            unfolded.push(report(from, to, group).await);
+        }
+    }
+
+    // Two janitors at once fold each day once: from the first sale's day to yesterday (or the
+    // day before, in the hour after midnight).
+    let (first, second) =
+        tokio::join!(cinema_janitor::run(&db, 100), cinema_janitor::run(&db, 100));
+    let folded = first.unwrap().sales_days_folded + second.unwrap().sales_days_folded;
+    assert!((5..=6).contains(&folded), "{folded} days folded");
+    let midnights: i64 = sqlx::query_scalar("SELECT count(*) FROM sales_totals")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(midnights, i64::from(folded) + 1, "each midnight once");
+
+    let mut reports = unfolded.iter();
+    for (from, to) in &ranges {
+        for group in ["day", "movie", "genre"] {
+            let folded = report(from, to, group).await;
+            assert_eq!(
+                &folded,
+                reports.next().unwrap(),
+                "{group} from {from} to {to}"
+            );
+        }
+    }
+
+    let price = |id: Uuid| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, rust_decimal::Decimal>("SELECT price FROM movies WHERE id = $1")
+                .bind(id)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let (pa, pb, pd, pf) = (
+        price(a).await,
+        price(b).await,
+        price(d).await,
+        price(f).await,
+    );
+    let (week_from, week_to) = &ranges[0];
+    let days = report(week_from, week_to, "day").await;
+    let keys: Vec<&str> = days["groups"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["key"].as_str().unwrap())
+        .collect();
+    let day = |days_ago: i64| (today - Duration::days(days_ago)).to_string();
+    let just_now_day = just_now[..10].to_string();
+    let mut expected = vec![day(6), day(5), day(3), day(2)];
+    if !expected.contains(&just_now_day) {
+        expected.push(just_now_day);
+    }
+    assert_eq!(keys, expected, "in date order, days without sales left out");
+    let refund_day = &days["groups"]["items"][2];
+    assert_eq!(refund_day["revenue"], "0.00", "{refund_day}");
+    assert_eq!(refund_day["refunds"], pa.to_string());
+    assert_eq!(refund_day["net"], (-pa).to_string());
+    assert_eq!(
+        (
+            refund_day["units"].as_i64(),
+            refund_day["refunded_units"].as_i64()
+        ),
+        (Some(0), Some(1))
+    );
+    let week_revenue = pa + pb + pa + pd + pf + pb;
+    assert_eq!(days["totals"]["revenue"], week_revenue.to_string());
+    assert_eq!(days["totals"]["net"], (week_revenue - pa).to_string());
+    assert_eq!(days["totals"]["units"], 6);
+
+    // The refund's day alone: the refund, and no sale.
+    let (refund_from, refund_to) = &ranges[2];
+    let movies = report(refund_from, refund_to, "movie").await;
+    assert_eq!(movies["groups"]["total"], 1, "{movies}");
+    assert_eq!(movies["groups"]["items"][0]["key"], a.to_string());
+    assert_eq!(movies["totals"]["net"], (-pa).to_string());
+
+    // A movie deleted after its day was folded keeps its line and its name.
+    sqlx::query("DELETE FROM movies WHERE id = $1")
+        .bind(d)
+        .execute(&db)
+        .await
+        .unwrap();
+    let movies = report(week_from, week_to, "movie").await;
+    let line_d = movies["groups"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|line| line["key"] == d.to_string())
+        .unwrap_or_else(|| panic!("the deleted movie's line: {movies}"));
+    assert_eq!(line_d["label"], "Delta Night");
+    assert_eq!(line_d["revenue"], pd.to_string());
+
+    // Pages of one: the busiest first, each movie once.
+    let mut seen = Vec::new();
+    for page in 1..=4 {
+        let one = json_of(
+            app.get(&format!(
+                "/admin/sales?from={week_from}&to={week_to}&group_by=movie&per_page=1&page={page}"
+            ))
+            .bearer_auth(&moderator.token)
+            .send()
+            .await
+            .unwrap(),
+            200,
+        )
+        .await;
+        assert_eq!(one["groups"]["total"], 4, "{one}");
+        assert_eq!(one["groups"]["pages"], 4);
+        let line = &one["groups"]["items"][0];
+        assert_eq!(line, &movies["groups"]["items"][page - 1]);
+        seen.push(line["key"].as_str().unwrap().to_owned());
+    }
+    seen.dedup();
+    assert_eq!(seen.len(), 4);
+    let revenues: Vec<f64> = movies["groups"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["revenue"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        revenues.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{revenues:?}"
+    );
 }

@@ -137,7 +137,9 @@ pub async fn revoke(
     sqlx::query(
         "WITH refunded AS (
              UPDATE payments SET status = 'refunded', updated_at = now() WHERE id = $1),
-         items AS (UPDATE payment_items SET refunded = true WHERE payment_id = $1),
+         items AS (
+             UPDATE payment_items SET refunded = true, refunded_at = now()
+             WHERE payment_id = $1),
          order_refunded AS (
              UPDATE orders SET status = 'refunded', updated_at = now() WHERE id = $2),
          disowned AS (DELETE FROM purchases WHERE order_id = $2 AND user_id = $3),

@@ -1,13 +1,18 @@
 //! `GET /admin/sales`: revenue, refunds, net and units per day, movie or genre over a range,
-//! summed from the payment items, so price snapshots and refunds count exactly as they were.
+//! from the payment items, so price snapshots and refunds count exactly as they were: a sale
+//! on the day it was paid, a refund on the day it was paid back. The days that are over are
+//! read from running totals the janitor keeps ([`statements`] says how).
+
+pub(crate) mod statements;
 
 use axum::{Json, extract::State};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use cinema_shared::{
     ApiError, ApiResult, AppState,
     auth::Moderator,
     extract::ApiQuery,
     openapi::{ModeratorsOnly, ProblemSchema},
+    pagination::{Page, PageRequest},
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -39,6 +44,10 @@ pub struct SalesQuery {
     to: Option<DateTime<Utc>>,
     #[param(inline)]
     group_by: Option<SalesGroup>,
+    #[param(minimum = 1, default = 1)]
+    page: Option<i64>,
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    per_page: Option<i64>,
 }
 
 /// One group's figures. Money is two-place decimal strings in the store's currency.
@@ -48,21 +57,21 @@ pub struct SalesLine {
     pub key: String,
     /// The day, or the movie's or genre's name.
     pub label: String,
-    /// Everything paid (refunded payments included).
+    /// Everything paid in the range (refunded or not).
     #[schema(value_type = String, example = "199.80")]
     #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub revenue: Decimal,
-    /// What was paid back.
+    /// What was paid back in the range (of sales in it or before it).
     #[schema(value_type = String, example = "9.99")]
     #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub refunds: Decimal,
-    /// Revenue less refunds.
+    /// Revenue less refunds (below zero when refunds outweigh the day's sales).
     #[schema(value_type = String, example = "189.81")]
     #[serde(serialize_with = "cinema_shared::money::two_places")]
     pub net: Decimal,
-    /// Movies sold.
+    /// Movies sold in the range.
     pub units: i64,
-    /// Of those, refunded.
+    /// Movies refunded in the range.
     pub refunded_units: i64,
 }
 
@@ -73,39 +82,23 @@ pub struct SalesReport {
     pub group_by: SalesGroup,
     #[schema(example = "USD")]
     pub currency: String,
-    /// Busiest first for movies and genres; in date order for days.
-    pub groups: Vec<SalesLine>,
+    /// A page of the groups: the busiest first for movies and genres, in date order for days.
+    /// A group with no sale and no refund in the range has no line.
+    pub groups: Page<SalesLine>,
     /// The whole range (genres counted once per movie, not per genre).
     pub totals: SalesLine,
 }
 
-/// The figures of a group of payment items `i`.
-const FIGURES: &str = "sum(i.price) AS revenue,
-    coalesce(sum(i.price) FILTER (WHERE i.refunded), 0) AS refunds,
-    sum(i.price) - coalesce(sum(i.price) FILTER (WHERE i.refunded), 0) AS net,
-    count(*) AS units, count(*) FILTER (WHERE i.refunded) AS refunded_units";
-
-fn grouped_sql(group: SalesGroup) -> String {
-    let range = "i.paid_at >= $1 AND i.paid_at < $2";
-    match group {
-        SalesGroup::Day => format!(
-            "SELECT to_char(d, 'YYYY-MM-DD') AS key, to_char(d, 'YYYY-MM-DD') AS label, {FIGURES}
-             FROM payment_items i, LATERAL (SELECT (i.paid_at AT TIME ZONE 'UTC')::date AS d) day
-             WHERE {range} GROUP BY d ORDER BY d"
-        ),
-        SalesGroup::Movie => format!(
-            "SELECT coalesce(i.movie_id::text, 'deleted') AS key,
-                    coalesce(m.name, min(i.name)) AS label, {FIGURES}
-             FROM payment_items i LEFT JOIN movies m ON m.id = i.movie_id
-             WHERE {range} GROUP BY i.movie_id, m.name ORDER BY revenue DESC, key"
-        ),
-        SalesGroup::Genre => format!(
-            "SELECT g.id::text AS key, g.name AS label, {FIGURES}
-             FROM payment_items i JOIN movie_genres mg ON mg.movie_id = i.movie_id
-             JOIN genres g ON g.id = mg.genre_id
-             WHERE {range} GROUP BY g.id, g.name ORDER BY revenue DESC, key"
-        ),
-    }
+/// A row of a report's statement: a line of the page, or the totals.
+#[derive(sqlx::FromRow)]
+struct ReportRow {
+    is_total: bool,
+    /// A line's place in the whole report.
+    position: i64,
+    /// On the totals line: how many groups the report has.
+    groups: i64,
+    #[sqlx(flatten)]
+    line: SalesLine,
 }
 
 /// Sales over a range, grouped (moderators).
@@ -140,24 +133,35 @@ pub async fn sales(
         ));
     }
     let group_by = query.group_by.unwrap_or_default();
-    let groups: Vec<SalesLine> = sqlx::query_as(&grouped_sql(group_by))
+    let page = PageRequest::from_query(query.page, query.per_page)?;
+    let rows: Vec<ReportRow> = sqlx::query_as(statements::of(group_by))
         .bind(from)
         .bind(to)
+        .bind(first_midnight_from(from))
+        .bind(to.date_naive())
+        .bind(page.limit())
+        .bind(page.offset())
         .fetch_all(&state.db)
         .await?;
-    let totals: SalesLine = sqlx::query_as(
-        "SELECT 'all' AS key, 'all' AS label,
-                coalesce(sum(i.price), 0) AS revenue,
-                coalesce(sum(i.price) FILTER (WHERE i.refunded), 0) AS refunds,
-                coalesce(sum(i.price), 0)
-                    - coalesce(sum(i.price) FILTER (WHERE i.refunded), 0) AS net,
-                count(*) AS units, count(*) FILTER (WHERE i.refunded) AS refunded_units
-         FROM payment_items i WHERE i.paid_at >= $1 AND i.paid_at < $2",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_one(&state.db)
-    .await?;
+    let mut total_groups = 0;
+    let mut totals = None;
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.is_total {
+            total_groups = row.groups;
+            totals = Some(row.line);
+        } else {
+            lines.push((row.position, row.line));
+        }
+    }
+    lines.sort_by_key(|(position, _)| *position);
+    let groups = Page::new(
+        lines.into_iter().map(|(_, line)| line).collect(),
+        page,
+        total_groups,
+    );
+    // The statement always answers its totals line.
+    let totals = totals.ok_or(sqlx::Error::RowNotFound)?;
     Ok(Json(SalesReport {
         from,
         to,
@@ -166,4 +170,14 @@ pub async fn sales(
         groups,
         totals,
     }))
+}
+
+/// The first midnight (UTC) at or after `instant`.
+fn first_midnight_from(instant: DateTime<Utc>) -> NaiveDate {
+    let day = instant.date_naive();
+    if instant.time() == NaiveTime::MIN {
+        day
+    } else {
+        day + Duration::days(1)
+    }
 }
