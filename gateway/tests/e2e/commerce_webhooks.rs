@@ -295,6 +295,20 @@ async fn an_amount_that_does_not_match_is_flagged_not_fulfilled(db: PgPool) {
     )
     .await;
     assert_eq!(owned, 0);
+
+    // Another event about the same session (a new id) finds the flagged payment: nothing more.
+    let again = another_event(&short, "checkout.session.async_payment_succeeded");
+    let answer = deliver(&app, &again.to_string(), &stripe.webhook_secret, None).await;
+    assert_eq!(answer.status(), 200);
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["outcome"], "already recorded", "{answer}");
+    let payments = scalar(
+        &app,
+        "SELECT count(*) FROM payments WHERE order_id = $1",
+        id,
+    )
+    .await;
+    assert_eq!(payments, 1);
 }
 
 #[sqlx::test(migrations = "../migrations")]

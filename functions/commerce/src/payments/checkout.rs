@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use super::{
     Payments,
-    fulfil::{self, LockedOrder, PaymentSource},
+    fulfil::{self, Fulfilment, LockedOrder, PaymentSource},
 };
 use crate::orders::{OrderStatus, not_found};
 
@@ -115,7 +115,11 @@ pub async fn checkout(
     let (order, old_total, priced) = reprice(&mut tx, order).await?;
     let currency = Currency::new(&order.currency).map_err(internal)?;
     if order.total.is_zero() {
-        let receipt = fulfil::fulfil(&mut tx, &order, &PaymentSource::default()).await?;
+        let receipt = match fulfil::fulfil(&mut tx, &order, &PaymentSource::default()).await? {
+            Fulfilment::Paid(receipt) => receipt,
+            // Without a session there is no earlier payment of it to find.
+            Fulfilment::AlreadyRecorded => None,
+        };
         let staged = outbox::stage(&mut tx, &receipt.into_iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         outbox::relay_in_background(&state.db, &state.mail, staged);

@@ -9,7 +9,7 @@ use stripe_shared::{Charge, CheckoutSession, CheckoutSessionPaymentStatus, Payme
 use stripe_webhook::EventObject;
 use uuid::Uuid;
 
-use super::fulfil::{self, LockedOrder, PaymentSource};
+use super::fulfil::{self, Fulfilment, LockedOrder, PaymentSource};
 use crate::orders::OrderStatus;
 
 /// What handling an event came to.
@@ -104,13 +104,20 @@ async fn completed(conn: &mut PgConnection, session: &CheckoutSession) -> sqlx::
         return Ok(done("waiting: the session's payment is not settled yet"));
     }
     let session_id = session.id.as_str();
-    let recorded: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_session_id = $1)")
-            .bind(session_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    if recorded {
-        return Ok(done("already recorded"));
+    // A pending order has no successful payment; whether this session left a flagged one is
+    // checked by the statement that would write the next (below). An order that is not
+    // pending any more may have been paid by this very session: asked here, with the order
+    // locked, so the answer includes what a concurrent event about the order committed.
+    if order.status != OrderStatus::Pending {
+        let recorded: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_session_id = $1)",
+        )
+        .bind(session_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if recorded {
+            return Ok(done("already recorded"));
+        }
     }
     let payment_intent = session
         .payment_intent
@@ -149,11 +156,18 @@ async fn completed(conn: &mut PgConnection, session: &CheckoutSession) -> sqlx::
         None
     };
     if let Some(reason) = mismatch {
-        fulfil::flag(conn, &order, paid_amount, &paid_currency, &source, &reason).await?;
-        return Ok(done(format!("flagged: {reason}")));
+        return Ok(
+            if fulfil::flag(conn, &order, paid_amount, &paid_currency, &source, &reason).await? {
+                done(format!("flagged: {reason}"))
+            } else {
+                done("already recorded")
+            },
+        );
     }
-    let receipt = fulfil::fulfil(conn, &order, &source).await?;
-    Ok(done_with("order paid", receipt))
+    Ok(match fulfil::fulfil(conn, &order, &source).await? {
+        Fulfilment::Paid(receipt) => done_with("order paid", receipt),
+        Fulfilment::AlreadyRecorded => done("already recorded"),
+    })
 }
 
 async fn expired(conn: &mut PgConnection, session: &CheckoutSession) -> sqlx::Result<Outcome> {

@@ -45,24 +45,39 @@ pub struct PaymentSource<'a> {
     pub payment_intent: Option<&'a str>,
 }
 
-/// Records the payment of a pending `order` and fulfils it; returns the receipt to stage.
+/// What [`fulfil`] came to.
+pub enum Fulfilment {
+    /// Paid now; the receipt to stage, if the buyer can still receive mail.
+    Paid(Option<EmailMessage>),
+    /// A payment of this Checkout Session was recorded before (flagged, or by another event
+    /// about the same session): nothing changed.
+    AlreadyRecorded,
+}
+
+/// Records the payment of a pending `order` and fulfils it, unless a payment of the same
+/// session is already recorded. That check is part of the statement, which runs with the
+/// order locked and so sees whatever a concurrent event about the order committed.
 pub async fn fulfil(
     conn: &mut PgConnection,
     order: &LockedOrder,
     source: &PaymentSource<'_>,
-) -> sqlx::Result<Option<EmailMessage>> {
+) -> sqlx::Result<Fulfilment> {
     let lines: Vec<(String, Decimal)> = sqlx::query_as(
         "WITH payment AS (
              INSERT INTO payments (order_id, user_id, amount, currency, status,
                                    stripe_session_id, stripe_payment_intent)
-             VALUES ($1, $2, $3, $4, 'successful', $5, $6) RETURNING id, created_at),
+             SELECT $1, $2, $3, $4, 'successful', $5, $6
+             WHERE NOT EXISTS (SELECT 1 FROM payments WHERE stripe_session_id = $5)
+             RETURNING id, created_at),
          items AS (
              INSERT INTO payment_items (payment_id, position, movie_id, name, price, paid_at)
              SELECT payment.id, oi.position, oi.movie_id, oi.name, oi.price_at_order,
                     payment.created_at
              FROM payment, order_items oi WHERE oi.order_id = $1
              RETURNING position, movie_id, name, price),
-         paid AS (UPDATE orders SET status = 'paid', updated_at = now() WHERE id = $1),
+         paid AS (
+             UPDATE orders SET status = 'paid', updated_at = now()
+             WHERE id = $1 AND EXISTS (SELECT 1 FROM payment)),
          owned AS (
              INSERT INTO purchases (user_id, movie_id, order_id)
              SELECT $2, movie_id, $1 FROM items WHERE movie_id IS NOT NULL
@@ -80,7 +95,11 @@ pub async fn fulfil(
     .bind(source.payment_intent)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(order.active.then(|| {
+    // Every order has lines, so a payment written has items.
+    if lines.is_empty() {
+        return Ok(Fulfilment::AlreadyRecorded);
+    }
+    Ok(Fulfilment::Paid(order.active.then(|| {
         EmailMessage::new(
             &order.email,
             Email::PaymentSucceeded {
@@ -96,10 +115,11 @@ pub async fn fulfil(
                 currency: order.currency.clone(),
             },
         )
-    }))
+    })))
 }
 
-/// Records money that arrived for `order` but must not fulfil it, and why.
+/// Records money that arrived for `order` but must not fulfil it, and why; false when a payment
+/// of the same session was recorded before (nothing written).
 pub async fn flag(
     conn: &mut PgConnection,
     order: &LockedOrder,
@@ -107,12 +127,12 @@ pub async fn flag(
     currency: &str,
     source: &PaymentSource<'_>,
     reason: &str,
-) -> sqlx::Result<()> {
-    tracing::error!(order_id = %order.id, reason, "payment flagged for support");
-    sqlx::query(
+) -> sqlx::Result<bool> {
+    let written = sqlx::query(
         "INSERT INTO payments (order_id, user_id, amount, currency, status, flag_reason,
                                stripe_session_id, stripe_payment_intent)
-         VALUES ($1, $2, $3, $4, 'flagged', $5, $6, $7)",
+         SELECT $1, $2, $3, $4, 'flagged', $5, $6, $7
+         WHERE NOT EXISTS (SELECT 1 FROM payments WHERE stripe_session_id = $6)",
     )
     .bind(order.id)
     .bind(order.user_id)
@@ -122,8 +142,13 @@ pub async fn flag(
     .bind(source.session_id)
     .bind(source.payment_intent)
     .execute(conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected()
+        > 0;
+    if written {
+        tracing::error!(order_id = %order.id, reason, "payment flagged for support");
+    }
+    Ok(written)
 }
 
 /// Undoes a paid order after its refund: the payment and order refunded, the movies no longer
