@@ -93,7 +93,7 @@ pub struct SalesReport {
 #[derive(sqlx::FromRow)]
 struct ReportRow {
     is_total: bool,
-    /// A line's place in the whole report.
+    /// A line's place on the page.
     position: i64,
     /// On the totals line: how many groups the report has.
     groups: i64,

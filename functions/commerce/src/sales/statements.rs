@@ -1,7 +1,9 @@
 //! The report's statements, one per grouping. Each splits the range into its folded middle,
 //! read from the running totals at two midnights (the migration `sales_running_totals` says
 //! what they are), and its edges: the payment items' events before the first and after the
-//! last folded midnight of the range. Each answers the page's lines, numbered, and a line of totals with the number of groups.
+//! last folded midnight of the range. Each answers the page's lines, numbered in order once
+//! the page is cut (so the sort keeps only the page's rows), and a line of totals with the
+//! number of groups.
 //!
 //! Parameters: `$1` from, `$2` to, `$3` the first midnight at or after `from`, `$4` the last at
 //! or before `to`, `$5` the page's size, `$6` its offset.
@@ -89,7 +91,7 @@ fn by_key(grouping: Grouping<'_>) -> String {
              HAVING sum(units) <> 0 OR sum(refunded_units) <> 0),
          page AS (
              SELECT *, row_number() OVER (ORDER BY revenue_cents DESC, key) AS position
-             FROM lines ORDER BY revenue_cents DESC, key LIMIT $5 OFFSET $6)
+             FROM (SELECT * FROM lines ORDER BY revenue_cents DESC, key LIMIT $5 OFFSET $6) top)
          SELECT false AS is_total, p.position, {key} AS key, {label} AS label,
                 {FIGURES}, 0::bigint AS groups
          FROM page p {labels}
@@ -123,7 +125,7 @@ fn by_day() -> String {
              HAVING sum(units) <> 0 OR sum(refunded_units) <> 0),
          page AS (
              SELECT *, row_number() OVER (ORDER BY day) AS position
-             FROM lines ORDER BY day LIMIT $5 OFFSET $6)
+             FROM (SELECT * FROM lines ORDER BY day LIMIT $5 OFFSET $6) top)
          SELECT false AS is_total, position, to_char(day, 'YYYY-MM-DD') AS key,
                 to_char(day, 'YYYY-MM-DD') AS label, {FIGURES},
                 0::bigint AS groups
