@@ -160,6 +160,19 @@ async fn a_purchase_from_cart_to_refund(db: PgPool) {
     // Asking again is refused: it is refunded already.
     let again = call(&app, Method::POST, &format!("/orders/{id}/refund"), &ann).await;
     problem(again, 409).await;
+    // The sales report (the last 30 days) counts the sale and its refund.
+    let moderator = app.make_user(Role::Moderator).await;
+    let sales = json_of(
+        call(&app, Method::GET, "/admin/sales", &moderator).await,
+        200,
+    )
+    .await;
+    let totals = &sales["totals"];
+    assert_eq!(totals["revenue"], order["total"], "{sales}");
+    assert_eq!(totals["refunds"], order["total"]);
+    assert_eq!(totals["net"], "0.00");
+    assert_eq!(totals["units"], totals["refunded_units"]);
+    assert!(totals["units"].as_i64().unwrap() > 0);
     app.deliver_mail().await;
     let subjects = subjects_to(&ann.email).await;
     assert_eq!(
