@@ -26,7 +26,8 @@ const DEFAULT_RANGE_DAYS: i64 = 30;
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SalesGroup {
-    /// Per calendar day (UTC) of the payment.
+    /// Per calendar day (UTC): a sale on the day it was paid, a refund on the day it was paid
+    /// back.
     #[default]
     Day,
     Movie,
