@@ -34,6 +34,15 @@ async fn stream(app: &TestApp, who: &TestUser, movie: Uuid) -> reqwest::Response
         .unwrap()
 }
 
+/// A movie's price now.
+async fn price_of(db: &PgPool, movie: Uuid) -> rust_decimal::Decimal {
+    sqlx::query_scalar("SELECT price FROM movies WHERE id = $1")
+        .bind(movie)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
 /// Records that `who` paid for `movies` at `paid_at` (and was refunded at `refunded_at`), as
 /// the webhooks would.
 async fn paid(
@@ -216,16 +225,7 @@ async fn moderators_see_payments_and_sales(db: PgPool) {
     let refunded_at = Some("2026-11-02T16:00:00Z");
     paid(&app, &bob, &[a], "2026-11-02T10:00:00Z", refunded_at).await;
     paid(&app, &bob, &[d], "2026-12-05T10:00:00Z", None).await;
-    let price = |id: Uuid| {
-        let db = app.state.db.clone();
-        async move {
-            sqlx::query_scalar::<_, rust_decimal::Decimal>("SELECT price FROM movies WHERE id = $1")
-                .bind(id)
-                .fetch_one(&db)
-                .await
-                .unwrap()
-        }
-    };
+    let price = |id| price_of(&app.state.db, id);
     let (pa, pb) = (price(a).await, price(b).await);
 
     let get = |path: String, who: TestUser| {
@@ -437,16 +437,7 @@ async fn sales_read_the_same_from_the_running_totals(db: PgPool) {
         }
     }
 
-    let price = |id: Uuid| {
-        let db = db.clone();
-        async move {
-            sqlx::query_scalar::<_, rust_decimal::Decimal>("SELECT price FROM movies WHERE id = $1")
-                .bind(id)
-                .fetch_one(&db)
-                .await
-                .unwrap()
-        }
-    };
+    let price = |id| price_of(&db, id);
     let (pa, pb, pd, pf) = (
         price(a).await,
         price(b).await,
