@@ -326,6 +326,44 @@ async fn moderators_see_payments_and_sales(db: PgPool) {
         assert_eq!(report["groups"]["items"], json!([]), "{edge}: {report}");
     }
 
+    // Hostile values: a 422 naming the field.
+    let long = "x".repeat(3000);
+    for (bad, field) in [
+        ("from=%00".to_owned(), "from"),
+        (format!("to={long}"), "to"),
+        (format!("group_by={long}"), "group_by"),
+        ("group_by=%E2%98%83%F0%9F%8E%AC".to_owned(), "group_by"),
+        ("page=abc".to_owned(), "page"),
+        ("per_page=0".to_owned(), "per_page"),
+    ] {
+        let body = problem(
+            get(format!("/admin/sales?{bad}"), moderator.clone()).await,
+            422,
+        )
+        .await;
+        assert_eq!(body["errors"][0]["field"], field, "{bad:.40}: {body}");
+    }
+
+    // A moderator demoted, deactivated or signed out is refused at once.
+    for ended in [
+        "UPDATE users SET role = 'user' WHERE id = $1",
+        "UPDATE users SET deactivated_at = now(), is_active = false WHERE id = $1",
+        "UPDATE login_sessions SET revoked_at = now() WHERE user_id = $1",
+    ] {
+        let former = app.make_user(Role::Moderator).await;
+        assert_eq!(
+            get("/admin/sales".into(), former.clone()).await.status(),
+            200
+        );
+        sqlx::query(ended)
+            .bind(former.id)
+            .execute(&app.state.db)
+            .await
+            .unwrap();
+        let status = if ended.contains("role") { 403 } else { 401 };
+        problem(get("/admin/sales".into(), former).await, status).await;
+    }
+
     let all = json_of(get("/admin/payments".into(), moderator.clone()).await, 200).await;
     assert_eq!(all["total"], 3);
     assert_eq!(all["items"][0]["email"], bob.email.as_str(), "newest first");
