@@ -128,7 +128,6 @@ pub struct Listing {
 }
 
 impl Listing {
-    /// A movie's top-level comments in `order`.
     /// A movie's top-level comments in `order`. Newest first (the default), a deep page starts
     /// walking at the nearest of the movie's anchors before it (see the
     /// comment_thread_anchors migration); without anchors it walks from the top.
