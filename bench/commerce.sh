@@ -133,12 +133,12 @@ webhook_case() {
     shift 2
     log "webhook events"
     DATABASE_URL=$BENCH_URL RUST_LOG=error "$REL/cinema" generate-webhook-events \
-        --orders 60000 --secret "$WEBHOOK_SECRET" --out "$WORK/events.tsv"
+        --orders 120000 --secret "$WEBHOOK_SECRET" --out "$WORK/events.tsv"
     sql "DELETE FROM email_outbox" >/dev/null
     restart_gateway MAIL_QUEUE_URL="$queue" STRIPE_WEBHOOK_SECRET="$WEBHOOK_SECRET" \
         DATABASE_MAX_CONNECTIONS="$WRITE_POOL" "$@"
     run_case "$name (pool of $WRITE_POOL)" "$BASE/payments/webhook" "-s $WORK/webhook.lua" \
-        "-- $WORK/events.tsv 50001 2" "-- $WORK/events.tsv 1 2" 25 \
+        "-- $WORK/events.tsv 100001 2" "-- $WORK/events.tsv 1 2" 25 \
         "SELECT 1 FROM payments WHERE stripe_session_id = 'cs_bench_1'"
 }
 # First with the queue unreachable (nothing listens at its endpoint): each payment still stages

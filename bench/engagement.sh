@@ -83,16 +83,25 @@ for n in $POSTERS; do
     poster=$(token "bench-$n@bench.cinema")
     POSTER_TOKENS+="\"$poster\","
 done
+# wrk's two threads each take every other poster and thread: with one shared order both threads
+# sent the same poster's posts at the same moment, and one user's posts queue on their
+# rate-limit row (as they should), which measured that queue rather than 32 users posting.
 cat >"$WORK/reply.lua" <<LUA
 local parents = { $REPLY_TO }
 local posters = { $POSTER_TOKENS }
+local threads, started = 2, 0
+function setup(thread)
+    thread:set("lane", started)
+    started = started + 1
+end
 local n = 0
 function request()
     n = n + 1
+    local turn = n * threads + lane
     local body = '{"text": "Agreed, the last act carries it.", "parent_id": "'
-        .. parents[n % #parents + 1] .. '"}'
+        .. parents[turn % #parents + 1] .. '"}'
     return wrk.format("POST", nil, {["content-type"] = "application/json",
-        ["authorization"] = "Bearer " .. posters[n % #posters + 1]}, body)
+        ["authorization"] = "Bearer " .. posters[turn % #posters + 1]}, body)
 end
 LUA
 

@@ -2,10 +2,13 @@
 //! transaction, and they reach the queue after commit. Queueing inside the transaction could not
 //! be undone: a queue failure halfway left some emails sent for a change rolled back.
 //!
-//! No queue call runs inside a transaction here either: a relay first claims a batch for a
-//! while (a short statement of its own), queues it, then deletes what the queue took. A relay
-//! that dies between the two leaves its claim to lapse, and the batch is queued again; the
-//! mailer sends each outbox id once, so that is still one email.
+//! No queue call runs inside a transaction here either. The request that staged emails queues
+//! them after its commit from what it still holds, then deletes what the queue took; what it
+//! could not queue waits for the janitor, which takes only emails older than its age limit, so
+//! the two do not race for fresh ones. The janitor's relay claims each batch for a while (a
+//! short statement of its own), queues it, then deletes what the queue took. A relay that dies
+//! between queueing and deleting leaves the email to be queued again; the mailer sends each
+//! outbox id once, so that is still one email.
 
 use std::time::Duration;
 
@@ -14,45 +17,104 @@ use sqlx::{PgConnection, PgPool, types::Json};
 
 use crate::email::{EmailMessage, EmailQueue, QueuedEmail, SQS_BATCH_LIMIT};
 
-/// How long a relay owns the batch it claimed: far longer than one queue call takes.
-const CLAIM_LEASE: Duration = Duration::from_secs(60);
+/// Emails written to the outbox in a transaction, kept in memory to queue after its commit.
+#[derive(Debug, Default)]
+#[must_use = "staged emails are queued by relay_in_background after commit"]
+pub struct Staged(Vec<QueuedEmail>);
 
-/// Writes `messages` in the caller's transaction; returns their ids for [`relay`].
+impl Staged {
+    /// `messages` as written under `ids` (what [`STAGED_IDS`] gave, in the same order).
+    pub fn new(ids: Vec<i64>, messages: &[EmailMessage]) -> Self {
+        Self(
+            ids.into_iter()
+                .zip(messages.iter().cloned())
+                .map(|(id, message)| QueuedEmail { id, message })
+                .collect(),
+        )
+    }
+
+    /// The outbox ids, in the order the messages were given.
+    pub fn ids(&self) -> Vec<i64> {
+        self.0.iter().map(|email| email.id).collect()
+    }
+}
+
+/// The messages as a statement takes them (a `jsonb[]` parameter).
+pub fn rows(messages: &[EmailMessage]) -> Vec<Json<&EmailMessage>> {
+    messages.iter().map(Json).collect()
+}
+
+/// A `WITH` query named `staged` that writes the messages of parameter `messages` (a
+/// `jsonb[]`, see [`rows`]; empty writes none) when `condition` holds, for a statement that
+/// makes a change and stages its emails at once. The executor inserts the array's rows in
+/// order, ids rising.
+pub fn staged_cte(messages: &str, condition: &str) -> String {
+    format!(
+        "staged AS (
+             INSERT INTO email_outbox (message)
+             SELECT m FROM unnest({messages}::jsonb[]) m WHERE {condition} RETURNING id)"
+    )
+}
+
+/// The ids the `staged` query wrote, in the messages' order: a column for [`Staged::new`].
+pub const STAGED_IDS: &str = "ARRAY(SELECT id FROM staged ORDER BY id)";
+
+/// Writes `messages` in the caller's transaction; queue them with [`relay_in_background`] after
+/// commit.
 pub async fn stage(
     conn: &mut PgConnection,
     messages: &[EmailMessage],
-) -> Result<Vec<i64>, sqlx::Error> {
+) -> Result<Staged, sqlx::Error> {
+    static STAGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("WITH {} SELECT {STAGED_IDS}", staged_cte("$1", "true"))
+    });
     if messages.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Staged::default());
     }
-    let rows: Vec<Json<&EmailMessage>> = messages.iter().map(Json).collect();
-    sqlx::query_scalar("INSERT INTO email_outbox (message) SELECT unnest($1::jsonb[]) RETURNING id")
-        .bind(rows)
-        .fetch_all(conn)
-        .await
+    let ids: Vec<i64> = sqlx::query_scalar(STAGE.as_str())
+        .bind(rows(messages))
+        .fetch_one(conn)
+        .await?;
+    Ok(Staged::new(ids, messages))
 }
 
-/// After commit: queues the staged emails `ids` without making the caller wait for the queue,
-/// so an answer never depends on (or reveals, by its timing) whether an email was sent. What
-/// the queue refuses, or what a frozen Lambda container never finishes, the janitor relays.
-pub fn relay_in_background(db: &PgPool, mail: &crate::email::EmailQueue, ids: Vec<i64>) {
-    if ids.is_empty() {
+/// After commit: queues the `staged` emails without making the caller wait for the queue, so
+/// an answer never depends on (or reveals, by its timing) whether an email was sent. What the
+/// queue refuses, or what a frozen Lambda container never finishes, the janitor relays.
+pub fn relay_in_background(db: &PgPool, mail: &EmailQueue, staged: Staged) {
+    if staged.0.is_empty() {
         return;
     }
     let (db, mail) = (db.clone(), mail.clone());
     tokio::spawn(async move {
-        if let Err(err) = relay(&db, &mail, &ids).await {
+        if let Err(err) = relay(&db, &mail, staged).await {
             tracing::warn!(error = ?err, "emails left in the outbox for the janitor");
         }
     });
 }
 
-/// Queues the staged emails `ids` that are still waiting (someone else may have relayed some).
-pub async fn relay(db: &PgPool, mail: &EmailQueue, ids: &[i64]) -> anyhow::Result<u64> {
-    if ids.is_empty() {
-        return Ok(0);
+/// Queues the `staged` emails, whose transaction committed; returns how many the queue took.
+/// No claim is needed: the janitor leaves emails this young alone.
+pub async fn relay(db: &PgPool, mail: &EmailQueue, staged: Staged) -> anyhow::Result<u64> {
+    let mut relayed = 0;
+    for batch in staged.0.chunks(SQS_BATCH_LIMIT) {
+        let ids: Vec<i64> = batch.iter().map(|email| email.id).collect();
+        let queued = match mail.enqueue_batch(batch).await {
+            Ok(queued) => queued,
+            Err(err) => {
+                mark_tried(db, &ids).await?;
+                return Err(err).context("relaying staged emails");
+            }
+        };
+        delete_queued(db, &queued).await?;
+        relayed += queued.len() as u64;
+        if queued.len() < ids.len() {
+            let refused: Vec<i64> = ids.into_iter().filter(|id| !queued.contains(id)).collect();
+            mark_tried(db, &refused).await?;
+            anyhow::bail!("the queue refused {} staged emails", refused.len());
+        }
     }
-    relay_batches(db, mail, Some(ids), Duration::ZERO).await
+    Ok(relayed)
 }
 
 /// Queues every email staged at least `age` ago: what a request could not relay.
@@ -61,8 +123,11 @@ pub async fn relay_older_than(
     mail: &EmailQueue,
     age: Duration,
 ) -> anyhow::Result<u64> {
-    relay_batches(db, mail, None, age).await
+    relay_batches(db, mail, age).await
 }
+
+/// How long a relay owns the batch it claimed: far longer than one queue call takes.
+const CLAIM_LEASE: Duration = Duration::from_secs(60);
 
 /// A condition (always true) that makes its statement commit without waiting for its WAL to
 /// reach the disk. Only for the outbox's bookkeeping (claims, releases, deletes): lost in a
@@ -76,33 +141,26 @@ macro_rules! no_flush_wait {
     };
 }
 
-/// Claims the next batch of waiting emails (`$1` these ids, or any; staged `$2` seconds ago or
-/// earlier; not claimed by a live relay) for `$4` seconds. Rows another relay is claiming right
+/// Claims the next batch of waiting emails (staged `$1` seconds ago or earlier; not claimed by a
+/// live relay) for `$3` seconds. Rows another relay is claiming right
 /// now are skipped, so two relays never take the same email.
 const CLAIM_BATCH: &str = concat!(
     "UPDATE email_outbox
-    SET claimed_until = now() + make_interval(secs => $4), attempts = attempts + 1
+    SET claimed_until = now() + make_interval(secs => $3), attempts = attempts + 1
     WHERE id IN (
         SELECT id FROM email_outbox
-        WHERE ($1::bigint[] IS NULL OR id = ANY($1))
-          AND created_at <= now() - make_interval(secs => $2)
+        WHERE created_at <= now() - make_interval(secs => $1)
           AND (claimed_until IS NULL OR claimed_until < now())
-        ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+        ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
       AND ",
     no_flush_wait!(),
     " RETURNING id, message"
 );
 
-async fn relay_batches(
-    db: &PgPool,
-    mail: &EmailQueue,
-    ids: Option<&[i64]>,
-    age: Duration,
-) -> anyhow::Result<u64> {
+async fn relay_batches(db: &PgPool, mail: &EmailQueue, age: Duration) -> anyhow::Result<u64> {
     let mut relayed = 0;
     loop {
         let batch: Vec<(i64, Json<EmailMessage>)> = sqlx::query_as(CLAIM_BATCH)
-            .bind(ids)
             .bind(age.as_secs_f64())
             .bind(SQS_BATCH_LIMIT as i64)
             .bind(CLAIM_LEASE.as_secs_f64())
@@ -123,13 +181,7 @@ async fn relay_batches(
                 return Err(err).context("relaying staged emails");
             }
         };
-        sqlx::query(concat!(
-            "DELETE FROM email_outbox WHERE id = ANY($1) AND ",
-            no_flush_wait!()
-        ))
-        .bind(&queued)
-        .execute(db)
-        .await?;
+        delete_queued(db, &queued).await?;
         relayed += queued.len() as u64;
         if queued.len() < claimed.len() {
             let refused: Vec<i64> = claimed
@@ -143,6 +195,30 @@ async fn relay_batches(
             return Ok(relayed);
         }
     }
+}
+
+/// Deletes the emails the queue took.
+async fn delete_queued(db: &PgPool, ids: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query(concat!(
+        "DELETE FROM email_outbox WHERE id = ANY($1) AND ",
+        no_flush_wait!()
+    ))
+    .bind(ids)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// Counts a failed try of emails a request staged, for the janitor's report and the tests.
+async fn mark_tried(db: &PgPool, ids: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query(concat!(
+        "UPDATE email_outbox SET attempts = attempts + 1 WHERE id = ANY($1) AND ",
+        no_flush_wait!()
+    ))
+    .bind(ids)
+    .execute(db)
+    .await
+    .map(drop)
 }
 
 /// Gives claimed emails back at once, for the next relay.

@@ -23,6 +23,65 @@ impl Bucket {
             limit,
         }
     }
+
+    /// What the bucket is stored under: the digest of its name.
+    pub fn key(&self) -> Vec<u8> {
+        Sha256::digest(self.name.as_bytes()).to_vec()
+    }
+
+    /// The most hits the bucket allows per window, as the statements take it.
+    pub fn limit(&self) -> i32 {
+        i32::try_from(self.limit).unwrap_or(i32::MAX)
+    }
+}
+
+/// The 429 when [`count_hit`] counted nothing (the bucket was full).
+pub fn judge(counted: bool, seconds_left: f64) -> Result<(), ApiError> {
+    if counted {
+        Ok(())
+    } else {
+        Err(refused(seconds_left))
+    }
+}
+
+/// The 429 of a full bucket, with the window's `seconds_left` as its `Retry-After`.
+pub fn refused(seconds_left: f64) -> ApiError {
+    ApiError::TooManyRequests {
+        retry_after_secs: seconds_left.ceil().max(1.0) as u64,
+    }
+}
+
+/// The start of the window of `window` seconds under way.
+fn window_start(window: &str) -> String {
+    format!("to_timestamp(floor(extract(epoch FROM now()) / {window}) * {window})")
+}
+
+/// A statement that counts one hit of bucket `key` (a [`Bucket::key`]) in the window of
+/// `window` seconds under way, unless it already holds `limit` (a [`Bucket::limit`]), and
+/// returns the count (no row: full, nothing counted). A statement of its own or a `WITH` query
+/// of a larger one, so a request can count its hit in the statement that makes its change: a
+/// request refused for any reason then leaves no hit behind.
+pub fn count_hit(key: &str, window: &str, limit: &str) -> String {
+    format!(
+        "INSERT INTO rate_limit_hits AS h (bucket, window_start, hits)
+         SELECT {key}, {start}, 1 WHERE {limit} > 0
+         ON CONFLICT (bucket, window_start) DO UPDATE SET hits = h.hits + 1 WHERE h.hits < {limit}
+         RETURNING h.hits",
+        start = window_start(window),
+    )
+}
+
+/// The seconds left in the window of `window` seconds under way: the 429's `Retry-After`.
+pub fn seconds_left(window: &str) -> String {
+    format!(
+        "extract(epoch FROM {start} + make_interval(secs => {window}) - now())::float8",
+        start = window_start(window),
+    )
+}
+
+/// The seconds of a window as the statements take them.
+pub fn window_seconds(window: Duration) -> f64 {
+    window.as_secs_f64().max(1.0)
 }
 
 /// Counts one attempt against each bucket in order; 429 with `Retry-After` at the first one
@@ -33,25 +92,21 @@ pub async fn hit(
     window: Duration,
     buckets: &[Bucket],
 ) -> Result<(), ApiError> {
-    let window_secs = window.as_secs_f64().max(1.0);
-    for bucket in buckets {
-        let (hits, seconds_left): (i32, f64) = sqlx::query_as(
-            "INSERT INTO rate_limit_hits (bucket, window_start, hits)
-             VALUES ($1, to_timestamp(floor(extract(epoch FROM now()) / $2) * $2), 1)
-             ON CONFLICT (bucket, window_start)
-               DO UPDATE SET hits = rate_limit_hits.hits + 1
-             RETURNING hits,
-               extract(epoch FROM window_start + make_interval(secs => $2) - now())::float8",
+    static HIT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "WITH hit AS ({}) SELECT EXISTS (SELECT 1 FROM hit), {}",
+            count_hit("$1", "$2::float8", "$3::int4"),
+            seconds_left("$2::float8"),
         )
-        .bind(Sha256::digest(bucket.name.as_bytes()).as_slice())
-        .bind(window_secs)
-        .fetch_one(&mut *conn)
-        .await?;
-        if hits > i32::try_from(bucket.limit).unwrap_or(i32::MAX) {
-            return Err(ApiError::TooManyRequests {
-                retry_after_secs: seconds_left.ceil().max(1.0) as u64,
-            });
-        }
+    });
+    for bucket in buckets {
+        let (counted, seconds_left): (bool, f64) = sqlx::query_as(HIT.as_str())
+            .bind(bucket.key())
+            .bind(window_seconds(window))
+            .bind(bucket.limit())
+            .fetch_one(&mut *conn)
+            .await?;
+        judge(counted, seconds_left)?;
     }
     Ok(())
 }

@@ -35,7 +35,7 @@ pub async fn stage(
     user_id: Uuid,
     email: &str,
     purpose: Purpose,
-) -> Result<Vec<i64>, ApiError> {
+) -> Result<outbox::Staged, ApiError> {
     let policy = &state.config.accounts;
     let ttl = match purpose {
         Purpose::Activation => policy.activation_ttl,
@@ -85,7 +85,7 @@ pub async fn send_if_eligible(
         .await?;
     let staged = match user {
         Some(user_id) => stage(&mut tx, state, user_id, email, purpose).await?,
-        None => Vec::new(),
+        None => outbox::Staged::default(),
     };
     tx.commit().await?;
     outbox::relay_in_background(&state.db, &state.mail, staged);

@@ -146,7 +146,7 @@ async fn set_password(
     hash: &str,
     email: &str,
     keep: Option<Uuid>,
-) -> Result<Vec<i64>, ApiError> {
+) -> Result<outbox::Staged, ApiError> {
     sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
         .bind(user_id)
         .bind(hash)

@@ -5,8 +5,11 @@ use cinema_shared::{
     email::{Email, EmailMessage},
     outbox,
 };
+use std::sync::LazyLock;
+
+use serde::Serialize;
 use serde_json::json;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, types::Json};
 use uuid::Uuid;
 
 /// The author of the comment acted upon, as the database has them now.
@@ -38,48 +41,104 @@ pub struct Context<'a> {
     pub movie_name: &'a str,
 }
 
-/// Writes the notification and stages the email; returns the outbox ids to relay after commit.
-pub async fn tell(
-    conn: &mut PgConnection,
-    author: &Author,
-    news: CommentNews<'_>,
-    context: &Context<'_>,
-) -> Result<Vec<i64>, sqlx::Error> {
-    let (kind, comment_id, email) = match news {
-        CommentNews::Reply { reply_id, text } => (
-            "comment_reply",
-            reply_id,
-            Email::CommentReply {
-                movie_id: context.movie_id,
-                movie_name: context.movie_name.to_owned(),
-                author: context.actor_name.to_owned(),
-                reply_text: text.to_owned(),
-            },
-        ),
-        CommentNews::Like { comment_id } => (
-            "comment_liked",
+/// One piece of news for one author: the in-app notification's row and the email.
+#[derive(Serialize)]
+pub struct Notice {
+    user_id: Uuid,
+    kind: &'static str,
+    actor_id: Uuid,
+    comment_id: Uuid,
+    data: serde_json::Value,
+    #[serde(skip)]
+    emails: [EmailMessage; 1],
+}
+
+impl Notice {
+    pub fn new(author: &Author, news: CommentNews<'_>, context: &Context<'_>) -> Self {
+        let (kind, comment_id, email) = match news {
+            CommentNews::Reply { reply_id, text } => (
+                "comment_reply",
+                reply_id,
+                Email::CommentReply {
+                    movie_id: context.movie_id,
+                    movie_name: context.movie_name.to_owned(),
+                    author: context.actor_name.to_owned(),
+                    reply_text: text.to_owned(),
+                },
+            ),
+            CommentNews::Like { comment_id } => (
+                "comment_liked",
+                comment_id,
+                Email::CommentLiked {
+                    movie_id: context.movie_id,
+                    movie_name: context.movie_name.to_owned(),
+                    author: context.actor_name.to_owned(),
+                },
+            ),
+        };
+        Self {
+            user_id: author.id,
+            kind,
+            actor_id: context.actor_id,
             comment_id,
-            Email::CommentLiked {
-                movie_id: context.movie_id,
-                movie_name: context.movie_name.to_owned(),
-                author: context.actor_name.to_owned(),
-            },
-        ),
-    };
-    sqlx::query(
-        "INSERT INTO notifications (user_id, kind, actor_id, comment_id, data)
-         VALUES ($1, $2, $3, $4, $5)",
+            data: json!({
+                "movie_id": context.movie_id,
+                "movie_name": context.movie_name,
+                "actor_name": context.actor_name,
+            }),
+            emails: [EmailMessage::new(&author.email, email)],
+        }
+    }
+}
+
+/// `WITH` queries that write the notice of parameter `notice` (a [`Notice`] as JSON, or null
+/// for none) and stage its email from parameter `emails` (see [`outbox::staged_cte`]) when
+/// `condition` holds: for a statement that makes a change and tells of it at once. Bind them with [`Notice::row`] and
+/// [`Notice::emails`].
+pub fn notice_ctes(notice: &str, emails: &str, condition: &str) -> String {
+    format!(
+        "told AS (
+             INSERT INTO notifications (user_id, kind, actor_id, comment_id, data)
+             SELECT n.user_id, n.kind, n.actor_id, n.comment_id, n.data
+             FROM jsonb_to_record({notice}::jsonb)
+                  AS n(user_id uuid, kind text, actor_id uuid, comment_id uuid, data jsonb)
+             WHERE n.user_id IS NOT NULL AND {condition}),
+         {staged}",
+        staged = outbox::staged_cte(emails, condition),
     )
-    .bind(author.id)
-    .bind(kind)
-    .bind(context.actor_id)
-    .bind(comment_id)
-    .bind(json!({
-        "movie_id": context.movie_id,
-        "movie_name": context.movie_name,
-        "actor_name": context.actor_name,
-    }))
-    .execute(&mut *conn)
-    .await?;
-    outbox::stage(conn, &[EmailMessage::new(&author.email, email)]).await
+}
+
+impl Notice {
+    /// The `notice` parameter of [`notice_ctes`].
+    pub fn row(notice: Option<&Self>) -> Option<Json<&Self>> {
+        notice.map(Json)
+    }
+
+    /// The `emails` parameter of [`notice_ctes`].
+    pub fn emails(notice: Option<&Self>) -> Vec<Json<&EmailMessage>> {
+        outbox::rows(notice.map_or(&[][..], |notice| &notice.emails[..]))
+    }
+
+    /// What was staged, from the ids the statement wrote.
+    pub fn staged(notice: Option<&Self>, ids: Vec<i64>) -> outbox::Staged {
+        outbox::Staged::new(ids, notice.map_or(&[][..], |notice| &notice.emails[..]))
+    }
+}
+
+/// Writes the notice in the caller's transaction; returns the email to relay after commit.
+pub async fn tell(conn: &mut PgConnection, notice: &Notice) -> Result<outbox::Staged, sqlx::Error> {
+    static TELL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH {} SELECT {}",
+            notice_ctes("$1", "$2", "true"),
+            outbox::STAGED_IDS
+        )
+    });
+    let notice = Some(notice);
+    let ids: Vec<i64> = sqlx::query_scalar(TELL.as_str())
+        .bind(Notice::row(notice))
+        .bind(Notice::emails(notice))
+        .fetch_one(conn)
+        .await?;
+    Ok(Notice::staged(notice, ids))
 }

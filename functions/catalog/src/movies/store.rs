@@ -354,7 +354,7 @@ pub async fn delete(state: &AppState, id: Uuid, force: bool) -> ApiResult<()> {
             extra,
         });
     }
-    let mut staged = Vec::new();
+    let mut staged = outbox::Staged::default();
     if !owners.is_empty() {
         let user_ids: Vec<Uuid> = owners.iter().map(|(user, _)| *user).collect();
         sqlx::query("DELETE FROM cart_items WHERE movie_id = $1")

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::not_found;
-use crate::notify::{self, Author, CommentNews};
+use crate::notify::{self, Author, CommentNews, Notice};
 
 /// The caller's like and the comment's count after the change.
 #[derive(Debug, Serialize, ToSchema)]
@@ -65,7 +65,7 @@ pub async fn put_like(
     .bind(user.id)
     .fetch_one(&mut *tx)
     .await?;
-    let mut staged = Vec::new();
+    let mut staged = outbox::Staged::default();
     if liked_now && let Some(author_id) = author_id {
         let author: Author = sqlx::query_as("SELECT id, email, is_active FROM users WHERE id = $1")
             .bind(author_id)
@@ -96,7 +96,7 @@ pub async fn put_like(
                 movie_name: &movie_name,
             };
             let news = CommentNews::Like { comment_id: id };
-            staged = notify::tell(&mut tx, &author, news, &context).await?;
+            staged = notify::tell(&mut tx, &Notice::new(&author, news, &context)).await?;
         }
     }
     let like_count = like_count(&mut tx, id).await?;

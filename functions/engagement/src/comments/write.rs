@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Comment, CommentAuthor, not_found};
-use crate::notify::{self, Author, CommentNews};
+use crate::notify::{self, Author, CommentNews, Notice};
 
 /// The most characters a comment holds, after trimming.
 pub const MAX_COMMENT_CHARS: usize = 2000;
@@ -57,7 +57,7 @@ fn checked_text(raw: &str) -> Result<&str, ApiError> {
     Ok(text)
 }
 
-/// Everything a post depends on, read in one statement at the start of its transaction.
+/// Everything a post depends on, read in one statement before it writes.
 #[derive(sqlx::FromRow)]
 struct PostContext {
     /// The caller's account is active and their session live (what [`AuthUser`] checks).
@@ -86,6 +86,27 @@ static POST_CONTEXT: LazyLock<String> = LazyLock::new(|| {
          LEFT JOIN comments c ON c.id = $2 AND c.movie_id = $1
          LEFT JOIN users u ON u.id = c.author_id",
         caller_live = auth::live_session("$3", "$4"),
+    )
+});
+
+/// The whole post in one statement, so one transaction without a round trip of its own: the
+/// caller's rate-limit hit (`$8`-`$10`: bucket, window, limit), then only if it counted, the
+/// comment (`$1`-`$5`: id, movie, parent, author, text) and the parent author's notice (`$6`,
+/// `$7`, see [`notify::notice_ctes`]). A post refused by the limit counts no hit; one that
+/// fails (its parent deleted since the read) rolls its hit back. The hit's row and the
+/// counters the comment's triggers lock are held only until this statement commits.
+static POST_WRITE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH hit AS ({count_hit}),
+         comment AS (
+             INSERT INTO comments (id, movie_id, parent_id, author_id, text)
+             SELECT $1, $2, $3, $4, $5 FROM hit RETURNING created_at),
+         {notice}
+         SELECT (SELECT created_at FROM comment), {staged_ids}, {seconds_left}",
+        count_hit = rate_limit::count_hit("$8", "$9::float8", "$10::int4"),
+        notice = notify::notice_ctes("$6", "$7", "EXISTS (SELECT 1 FROM comment)"),
+        staged_ids = outbox::STAGED_IDS,
+        seconds_left = rate_limit::seconds_left("$9::float8"),
     )
 });
 
@@ -129,15 +150,13 @@ pub async fn post_comment(
     ApiJson(input): ApiJson<NewComment>,
 ) -> ApiResult<(StatusCode, Json<Comment>)> {
     let text = checked_text(&input.text)?;
-    // One connection and one transaction for the whole post, the caller checked in its first
-    // read: every round trip here is paid by every post.
-    let mut tx = state.db.begin().await?;
+    // Two statements, each its own transaction: every round trip here is paid by every post.
     let context: PostContext = sqlx::query_as(POST_CONTEXT.as_str())
         .bind(movie_id)
         .bind(input.parent_id)
         .bind(caller.user_id)
         .bind(caller.session_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&state.db)
         .await?;
     if !context.caller_live {
         return Err(auth::session_ended());
@@ -152,19 +171,6 @@ pub async fn post_comment(
         (Some(_), Some(true)) => return Err(bad_parent("that comment was deleted")),
         (Some(_), Some(false)) => context.parent_author(),
     };
-    // Counted in the post's transaction: the bucket's row stays locked until commit (one
-    // user's posts queue behind each other, nobody else's), and a post refused for any reason
-    // (this limit included) leaves no hit behind.
-    let limit = state.config.comment_limit;
-    rate_limit::hit(
-        &mut tx,
-        limit.window,
-        &[Bucket::new(
-            format!("comment:user:{}", caller.user_id),
-            limit.limit,
-        )],
-    )
-    .await?;
     let user_id = caller.user_id;
     let PostContext {
         actor_name,
@@ -172,34 +178,46 @@ pub async fn post_comment(
         ..
     } = context;
     let id = Uuid::new_v4();
-    let mut staged = Vec::new();
-    if let Some(author) = parent_author.filter(|author| author.wants_news_from(user_id)) {
-        let context = notify::Context {
-            actor_id: user_id,
-            actor_name: &actor_name,
-            movie_id,
-            movie_name: &movie_name,
-        };
-        let news = CommentNews::Reply { reply_id: id, text };
-        staged = notify::tell(&mut tx, &author, news, &context).await?;
-    }
-    // Last before commit: this insert's triggers lock the movie's and the parent's counters,
-    // so every other reply to them waits only for this statement and the commit.
-    let created_at: DateTime<Utc> = sqlx::query_scalar(
-        "INSERT INTO comments (id, movie_id, parent_id, author_id, text) VALUES ($1, $2, $3, $4, $5)
-         RETURNING created_at",
-    )
-    .bind(id)
-    .bind(movie_id)
-    .bind(input.parent_id)
-    .bind(user_id)
-    .bind(text)
-    .fetch_one(&mut *tx)
-    .await
-    // The parent was deleted after it was read: it is gone now.
-    .on_constraint("comments_parent_fkey", || bad_parent("that comment was deleted"))?;
-    tx.commit().await?;
-    outbox::relay_in_background(&state.db, &state.mail, staged);
+    let notice = parent_author
+        .filter(|author| author.wants_news_from(user_id))
+        .map(|author| {
+            let context = notify::Context {
+                actor_id: user_id,
+                actor_name: &actor_name,
+                movie_id,
+                movie_name: &movie_name,
+            };
+            Notice::new(&author, CommentNews::Reply { reply_id: id, text }, &context)
+        });
+    let limit = state.config.comment_limit;
+    let bucket = Bucket::new(format!("comment:user:{user_id}"), limit.limit);
+    let (created_at, staged_ids, seconds_left): (Option<DateTime<Utc>>, Vec<i64>, f64) =
+        sqlx::query_as(POST_WRITE.as_str())
+            .bind(id)
+            .bind(movie_id)
+            .bind(input.parent_id)
+            .bind(user_id)
+            .bind(text)
+            .bind(Notice::row(notice.as_ref()))
+            .bind(Notice::emails(notice.as_ref()))
+            .bind(bucket.key())
+            .bind(rate_limit::window_seconds(limit.window))
+            .bind(bucket.limit())
+            .fetch_one(&state.db)
+            .await
+            // What the read found changed before the write: the parent or the movie is gone,
+            // or the account.
+            .on_constraint("comments_parent_fkey", || {
+                bad_parent("that comment was deleted")
+            })
+            .on_constraint("comments_movie_id_fkey", crate::movie::not_found)
+            .on_constraint("comments_author_id_fkey", auth::session_ended)?;
+    let created_at = created_at.ok_or_else(|| rate_limit::refused(seconds_left))?;
+    outbox::relay_in_background(
+        &state.db,
+        &state.mail,
+        Notice::staged(notice.as_ref(), staged_ids),
+    );
     let avatar_url = match &avatar_key {
         Some(key) => Some(state.storage.avatar_url(key).await?),
         None => None,
