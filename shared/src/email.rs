@@ -148,7 +148,16 @@ impl EmailQueue {
                     .build()?,
             );
         }
-        let sent = request.send().await.context("queueing a batch of emails")?;
+        // One attempt: the outbox is the retry (a refused batch waits for the janitor), and an
+        // SDK retrying with backoff under every request during a queue outage only adds load.
+        let once = aws_sdk_sqs::config::Builder::default()
+            .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled());
+        let sent = request
+            .customize()
+            .config_override(once)
+            .send()
+            .await
+            .context("queueing a batch of emails")?;
         if let Some(refused) = sent.failed().first() {
             tracing::warn!(
                 refused = sent.failed().len(),

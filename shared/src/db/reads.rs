@@ -22,7 +22,7 @@ use deadpool::{
 use sqlx::{
     Connection, PgConnection, PgPool, Postgres,
     postgres::{PgArguments, PgConnectOptions, PgRow},
-    query::QueryScalar,
+    query::{QueryAs, QueryScalar},
 };
 
 use super::PING_AFTER_IDLE;
@@ -139,6 +139,23 @@ impl Reads {
         let found = query.fetch_optional(checkout.connection()).await;
         // An error came from the server (the statement is over) or from the connection (the
         // ping closes it): either way there is nothing left to cancel.
+        checkout.state = match found {
+            Ok(_) => State::Finished,
+            Err(_) => State::Failed,
+        };
+        found
+    }
+
+    /// Runs a statement that yields exactly one row.
+    pub async fn fetch_one_row<'q, O>(
+        &self,
+        query: QueryAs<'q, Postgres, O, PgArguments>,
+    ) -> Result<O, sqlx::Error>
+    where
+        O: Send + Unpin + for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        let mut checkout = self.checkout().await?;
+        let found = query.fetch_one(checkout.connection()).await;
         checkout.state = match found {
             Ok(_) => State::Finished,
             Err(_) => State::Failed,
