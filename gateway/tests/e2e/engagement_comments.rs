@@ -637,6 +637,14 @@ async fn posting_is_rate_limited_per_user(db: PgPool) {
     let limited = post(&app, &ann, movie, json!({"text": "One too many"})).await;
     assert!(limited.headers().contains_key("retry-after"));
     problem(limited, 429).await;
+    // Refused posts (the limit's own, a missing movie) count no hit: the window holds three.
+    let missing = post(&app, &ann, Uuid::new_v4(), json!({"text": "Nowhere"})).await;
+    problem(missing, 404).await;
+    let hits: Vec<i32> = sqlx::query_scalar("SELECT hits FROM rate_limit_hits")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(hits, [3], "only the three posts made count");
     // Another user is not held back.
     let bo = named(&app, "Bo").await;
     comment(&app, &bo, movie, "Mine").await;
