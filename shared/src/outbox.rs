@@ -199,36 +199,44 @@ async fn relay_batches(db: &PgPool, mail: &EmailQueue, age: Duration) -> anyhow:
 
 /// Deletes the emails the queue took.
 async fn delete_queued(db: &PgPool, ids: &[i64]) -> Result<(), sqlx::Error> {
-    sqlx::query(concat!(
-        "DELETE FROM email_outbox WHERE id = ANY($1) AND ",
-        no_flush_wait!()
-    ))
-    .bind(ids)
-    .execute(db)
+    bookkeeping(
+        db,
+        concat!(
+            "DELETE FROM email_outbox WHERE id = ANY($1) AND ",
+            no_flush_wait!()
+        ),
+        ids,
+    )
     .await
-    .map(drop)
 }
 
 /// Counts a failed try of emails a request staged, for the janitor's report and the tests.
 async fn mark_tried(db: &PgPool, ids: &[i64]) -> Result<(), sqlx::Error> {
-    sqlx::query(concat!(
-        "UPDATE email_outbox SET attempts = attempts + 1 WHERE id = ANY($1) AND ",
-        no_flush_wait!()
-    ))
-    .bind(ids)
-    .execute(db)
+    bookkeeping(
+        db,
+        concat!(
+            "UPDATE email_outbox SET attempts = attempts + 1 WHERE id = ANY($1) AND ",
+            no_flush_wait!()
+        ),
+        ids,
+    )
     .await
-    .map(drop)
 }
 
 /// Gives claimed emails back at once, for the next relay.
 async fn release(db: &PgPool, ids: &[i64]) -> Result<(), sqlx::Error> {
-    sqlx::query(concat!(
-        "UPDATE email_outbox SET claimed_until = NULL WHERE id = ANY($1) AND ",
-        no_flush_wait!()
-    ))
-    .bind(ids)
-    .execute(db)
+    bookkeeping(
+        db,
+        concat!(
+            "UPDATE email_outbox SET claimed_until = NULL WHERE id = ANY($1) AND ",
+            no_flush_wait!()
+        ),
+        ids,
+    )
     .await
-    .map(drop)
+}
+
+/// Runs one of the outbox's bookkeeping statements over the emails `ids` (`$1`).
+async fn bookkeeping(db: &PgPool, statement: &'static str, ids: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query(statement).bind(ids).execute(db).await.map(drop)
 }

@@ -137,12 +137,7 @@ impl Reads {
     {
         let mut checkout = self.checkout().await?;
         let found = query.fetch_optional(checkout.connection()).await;
-        // An error came from the server (the statement is over) or from the connection (the
-        // ping closes it): either way there is nothing left to cancel.
-        checkout.state = match found {
-            Ok(_) => State::Finished,
-            Err(_) => State::Failed,
-        };
+        checkout.ended(&found);
         found
     }
 
@@ -156,10 +151,7 @@ impl Reads {
     {
         let mut checkout = self.checkout().await?;
         let found = query.fetch_one(checkout.connection()).await;
-        checkout.state = match found {
-            Ok(_) => State::Finished,
-            Err(_) => State::Failed,
-        };
+        checkout.ended(&found);
         found
     }
 
@@ -204,6 +196,16 @@ impl Checkout {
             .as_mut()
             .expect("present until dropped")
             .connection
+    }
+
+    /// Records how the checkout's statement ended. An error came from the server (the
+    /// statement is over) or from the connection (the ping closes it): either way there is
+    /// nothing left to cancel.
+    fn ended<T>(&mut self, result: &Result<T, sqlx::Error>) {
+        self.state = match result {
+            Ok(_) => State::Finished,
+            Err(_) => State::Failed,
+        };
     }
 }
 
