@@ -36,7 +36,7 @@ FIXTURES = {
     "engagement": "http/comments-list.json",
     "commerce": "http/webhook-forged.json",
     "mailer": "sqs/mail-batch.json",
-    "janitor": "schedule/janitor-relay-outbox.json",
+    "janitor": "schedule/janitor-every-minute.json",
 }
 
 

@@ -25,7 +25,8 @@ FIXTURES=(
   "http/webhook-forged.json commerce"
   "sqs/mail-batch.json mailer"
   "schedule/janitor-hourly.json janitor"
-  "schedule/janitor-relay-outbox.json janitor"
+  "schedule/janitor-every-minute.json janitor"
+  "eventbridge/media-object-created.json janitor"
 )
 
 say() { printf '[lambda] %s\n' "$*" >&2; }

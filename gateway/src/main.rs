@@ -31,6 +31,7 @@ async fn main() -> anyhow::Result<()> {
     let janitor_task = tokio::spawn(schedule::run_janitor_every(
         pool,
         state.mail.clone(),
+        state.storage.clone(),
         gateway.janitor_interval,
         gateway.stale_orders.clone(),
         shutdown_rx,

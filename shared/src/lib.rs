@@ -25,6 +25,7 @@ pub mod storage;
 pub mod telemetry;
 pub mod text;
 pub mod tokens;
+pub mod uploads;
 
 pub use error::{ApiError, ApiResult};
 pub use state::AppState;

@@ -60,7 +60,22 @@ impl Storage {
         Ok(to_url(&request, ttl))
     }
 
-    /// A GET of an object that works until it expires.
+    /// Whether the bucket holds `key` (a HEAD: the object is not read).
+    pub async fn exists(&self, key: &str) -> anyhow::Result<bool> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
+            Err(err) => Err(anyhow::Error::new(err).context("asking S3 for an object")),
+        }
+    }
+
     /// A short-lived link to an avatar, for wherever a person is shown.
     pub async fn avatar_url(&self, key: &str) -> anyhow::Result<String> {
         Ok(self.presign_get(key, AVATAR_LINK_TTL).await?.url)
@@ -92,6 +107,7 @@ impl Storage {
         Ok(request.uri().to_owned())
     }
 
+    /// A GET of an object that works until it expires.
     pub async fn presign_get(&self, key: &str, ttl: Duration) -> anyhow::Result<PresignedUrl> {
         let request = self
             .client

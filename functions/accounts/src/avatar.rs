@@ -1,5 +1,6 @@
 //! Avatar uploads: the client gets a presigned PUT that fixes type and length, and uploads
-//! straight to S3; the file never passes through the function.
+//! straight to S3; the file never passes through the function. The profile takes up the new
+//! avatar once S3 has it (`cinema_shared::uploads`).
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -11,7 +12,7 @@ use cinema_shared::{
     error::{FieldError, check_fields},
     extract::ApiJson,
     openapi::{JsonBody, SignedInOnly},
-    tokens,
+    tokens, uploads,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{
@@ -58,7 +59,7 @@ pub struct AvatarUpload {
     pub headers: BTreeMap<String, String>,
 }
 
-/// Starts an avatar upload; the profile points at the new key.
+/// Starts an avatar upload; the profile shows the new avatar once the file is in S3.
 #[utoipa::path(
     post, path = "/api/v1/users/me/avatar", tag = "accounts",
     request_body = AvatarRequest,
@@ -103,14 +104,12 @@ pub async fn start_upload(
         .storage
         .presign_put(&key, &body.content_type, body.content_length, UPLOAD_TTL)
         .await?;
-    sqlx::query(
-        "INSERT INTO profiles (user_id, avatar_key) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO UPDATE SET avatar_key = EXCLUDED.avatar_key, updated_at = now()",
-    )
-    .bind(user.id)
-    .bind(&key)
-    .execute(&state.db)
-    .await?;
+    let slot = uploads::Slot::Avatar { user_id: user.id };
+    if !uploads::reserve(&state.db, slot, &key, presigned.expires_at).await? {
+        return Err(ApiError::Unauthorized(
+            "this account no longer exists".into(),
+        ));
+    }
     let mut headers: BTreeMap<String, String> = presigned.headers.into_iter().collect();
     headers.insert("content-type".into(), body.content_type);
     headers.insert("content-length".into(), body.content_length.to_string());

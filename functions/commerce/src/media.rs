@@ -1,6 +1,7 @@
 //! Movie files: moderators upload a movie's video or poster straight to S3 through a presigned
 //! PUT (type and length fixed by the signature); owners stream the video through a presigned
-//! GET that expires (S3 serves HTTP ranges). No file passes through a function.
+//! GET that expires (S3 serves HTTP ranges). No file passes through a function, and a movie
+//! takes up a new file only once S3 has it (`cinema_shared::uploads`).
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -12,7 +13,7 @@ use cinema_shared::{
     error::{FieldError, check_fields},
     extract::{ApiJson, ApiPath},
     openapi::{JsonBody, ModeratorsOnly, ProblemSchema, SignedInOnly},
-    tokens,
+    tokens, uploads,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -89,8 +90,8 @@ pub struct StreamLink {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Starts an upload of a movie's video or poster (moderators); the movie points at the new
-/// file.
+/// Starts an upload of a movie's video or poster (moderators); the movie takes up the new
+/// file once it is in S3, and keeps its current one until then.
 #[utoipa::path(
     post,
     path = "/api/v1/movies/{id}/media",
@@ -143,24 +144,17 @@ pub async fn start_media_upload(
         kind.name(),
         extension.unwrap_or_default()
     );
-    let column = match kind {
-        MediaKind::Video => "video_key",
-        MediaKind::Poster => "poster_key",
-    };
-    let updated = sqlx::query(&format!(
-        "UPDATE movies SET {column} = $2, updated_at = now() WHERE id = $1"
-    ))
-    .bind(movie_id)
-    .bind(&key)
-    .execute(&state.db)
-    .await?;
-    if updated.rows_affected() == 0 {
-        return Err(ApiError::NotFound("no such movie".into()));
-    }
     let presigned = state
         .storage
         .presign_put(&key, &body.content_type, body.content_length, UPLOAD_TTL)
         .await?;
+    let slot = match kind {
+        MediaKind::Video => uploads::Slot::Video { movie_id },
+        MediaKind::Poster => uploads::Slot::Poster { movie_id },
+    };
+    if !uploads::reserve(&state.db, slot, &key, presigned.expires_at).await? {
+        return Err(ApiError::NotFound("no such movie".into()));
+    }
     let mut headers: BTreeMap<String, String> = presigned.headers.into_iter().collect();
     headers.insert("content-type".into(), body.content_type);
     headers.insert("content-length".into(), body.content_length.to_string());

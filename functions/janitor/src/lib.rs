@@ -1,7 +1,8 @@
 //! The janitor: deletes expired activation, reset and refresh tokens, old rate-limit counters
 //! and old delivery-log rows, a bounded batch at a time; rebuilds the catalog's page anchors
 //! when a change of movies dropped them; folds each day that is over into the sales report's
-//! running totals; and relays the emails a request left in the outbox.
+//! running totals; relays the emails a request left in the outbox; and points profiles and
+//! movies at the files uploaded for them once S3 has them.
 //!
 //! Each batch locks its rows with `SKIP LOCKED`, so two runs at once share the work instead of
 //! waiting on each other, and a run can be repeated at will.
@@ -16,8 +17,10 @@ use cinema_shared::{
     config::{Env, StripeConfig},
     email::EmailQueue,
     outbox,
+    storage::Storage,
+    uploads,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -60,6 +63,12 @@ const PURGES: &[Purge] = &[
         expired: "window_start < now() - interval '1 day'",
     },
     Purge {
+        // An upload's PUT must start before it expires; a day is longer than any that did.
+        name: "pending_uploads",
+        table: "pending_uploads",
+        expired: "expires_at < now() - interval '1 day'",
+    },
+    Purge {
         // Two weeks is longer than SQS keeps a message, so no redelivery can still come.
         name: "mail_deliveries",
         table: "mail_deliveries",
@@ -77,6 +86,7 @@ pub struct JanitorReport {
     pub comment_anchors_built: i64,
     pub sales_days_folded: i32,
     pub emails_relayed: u64,
+    pub uploads_promoted: u64,
 }
 
 /// How the janitor ends pending orders nobody paid: after `lifetime`, expiring their Stripe
@@ -156,6 +166,46 @@ pub async fn cancel_stale_orders(
             return Ok(total);
         }
     }
+}
+
+/// The minutely schedule: the outbox's leftovers, and the uploads whose "Object Created" event
+/// went missing.
+pub async fn every_minute(
+    db: &PgPool,
+    mail: &EmailQueue,
+    storage: &Storage,
+) -> anyhow::Result<JanitorReport> {
+    let mut report = relay_outbox(db, mail).await?;
+    report.uploads_promoted = uploads::sweep(db, storage).await?;
+    tracing::info!(uploads_promoted = report.uploads_promoted, "uploads swept");
+    Ok(report)
+}
+
+/// S3's "Object Created" event as EventBridge delivers it: the object's key.
+#[derive(Debug, Deserialize)]
+pub struct ObjectCreated {
+    pub detail: ObjectCreatedDetail,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ObjectCreatedDetail {
+    pub object: CreatedObject,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreatedObject {
+    pub key: String,
+}
+
+/// An upload arrived: its slot takes it up (nothing happens for a key no upload is pending
+/// for, so a repeated event is harmless).
+pub async fn object_created(db: &PgPool, event: ObjectCreated) -> anyhow::Result<JanitorReport> {
+    let uploads_promoted = uploads::promote(db, &[event.detail.object.key]).await?;
+    tracing::info!(uploads_promoted, "upload arrived");
+    Ok(JanitorReport {
+        uploads_promoted,
+        ..JanitorReport::default()
+    })
 }
 
 /// The emails that requests staged but did not get onto the queue: the queue refused them, or

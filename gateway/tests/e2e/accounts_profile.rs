@@ -150,11 +150,17 @@ async fn an_avatar_goes_straight_to_s3_and_only_as_announced(db: PgPool) {
         403,
         "other type"
     );
+    // Refused files leave nothing to take up.
+    assert_eq!(app.sweep_uploads().await, 0);
+    let me: serde_json::Value = app.me(&user.token).await.json().await.unwrap();
+    assert!(me["avatar_url"].is_null(), "no link before the file: {me}");
     assert_eq!(
         put("image/png", picture.clone()).await.unwrap().status(),
         200
     );
 
+    // The profile takes the avatar up once S3 has it (on AWS, at S3's event).
+    assert_eq!(app.sweep_uploads().await, 1);
     let me: serde_json::Value = app.me(&user.token).await.json().await.unwrap();
     let avatar_url = me["avatar_url"].as_str().expect("an avatar link");
     let fetched = app.http.get(avatar_url).send().await.unwrap();

@@ -160,6 +160,9 @@ async fn moderators_upload_and_owners_stream(db: PgPool) {
         put = put.header(name, value.as_str().unwrap());
     }
     assert_eq!(put.body(file.clone()).send().await.unwrap().status(), 200);
+    // Until the movie takes the file up (on AWS, at S3's event) there is nothing to stream.
+    problem(stream(&app, &ann, movie).await, 404).await;
+    assert_eq!(app.sweep_uploads().await, 1);
 
     // The owner gets a link that serves ranges; others still do not.
     let link = json_of(stream(&app, &ann, movie).await, 200).await;
@@ -201,6 +204,7 @@ async fn moderators_upload_and_owners_stream(db: PgPool) {
     }
     let image = vec![9u8; 8];
     assert_eq!(put.body(image.clone()).send().await.unwrap().status(), 200);
+    assert_eq!(app.sweep_uploads().await, 1);
     let detail = app.list_as(&format!("/movies/{movie}"), None).await;
     let link = detail["poster_url"].as_str().expect("a poster link");
     let fetched = app.http.get(link).send().await.unwrap();

@@ -70,6 +70,10 @@ async fn expired_tokens_and_old_counters_are_purged_and_live_ones_kept(db: PgPoo
         "INSERT INTO rate_limit_hits (bucket, window_start, hits)
          SELECT sha256(convert_to('login:' || $1::text || ':old', 'UTF8')), now() - interval '2 days', 3
          UNION ALL SELECT sha256(convert_to('login:' || $1::text || ':now', 'UTF8')), now(), 1",
+        // An upload abandoned long ago goes; one whose PUT expired an hour ago may still land.
+        "INSERT INTO pending_uploads (key, slot, user_id, created_at, expires_at) VALUES
+           ('avatars/old', 'avatar', $1, now() - interval '3 days', now() - interval '2 days'),
+           ('avatars/late', 'avatar', $1, now() - interval '2 hours', now() - interval '1 hour')",
     ] {
         sqlx::query(sql).bind(user).execute(&db).await.unwrap();
     }
@@ -79,17 +83,19 @@ async fn expired_tokens_and_old_counters_are_purged_and_live_ones_kept(db: PgPoo
     assert_eq!(report.deleted["refresh_tokens"], 1);
     assert_eq!(report.deleted["login_sessions"], 1);
     assert_eq!(report.deleted["rate_limit_hits"], 1);
-    let left: (i64, i64, i64, i64) = sqlx::query_as(
+    assert_eq!(report.deleted["pending_uploads"], 1);
+    let left: (i64, i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM account_tokens WHERE purpose = 'password_reset'),
                 (SELECT count(*) FROM refresh_tokens WHERE token_hash = 'live'),
                 (SELECT count(*) FROM login_sessions
                  WHERE id = '00000000-0000-0000-0000-00000000000b'),
-                (SELECT count(*) FROM rate_limit_hits)",
+                (SELECT count(*) FROM rate_limit_hits),
+                (SELECT count(*) FROM pending_uploads WHERE key = 'avatars/late')",
     )
     .fetch_one(&db)
     .await
     .unwrap();
-    assert_eq!(left, (1, 1, 1, 1));
+    assert_eq!(left, (1, 1, 1, 1, 1));
 }
 
 async fn anchors(db: &PgPool) -> Vec<(i64, uuid::Uuid)> {

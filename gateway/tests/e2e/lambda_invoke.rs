@@ -13,12 +13,14 @@ use crate::support::{
 
 const FIXTURE_EMAIL: &str = "lambda.fixture@example.com";
 const MAIL_FIXTURE_RECIPIENT: &str = "lambda.fixture.mail@example.com";
+const UPLOAD_FIXTURE_KEY: &str =
+    "movies/lambda-fixture/poster/b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2.png";
 const POISONED_MESSAGE_ID: &str = "9e4b1d7c-3a2f-4e8b-b6c0-7f5a2d1e9c44";
 
 #[sqlx::test(migrations = "../migrations")]
 async fn every_fixture_gets_the_answer_a_client_would_get(db: PgPool) {
     let app = TestApp::spawn(db.clone()).await;
-    app.fixture_catalog().await;
+    let catalog = app.fixture_catalog().await;
     let database_url = database_url(&db);
     let queue_url = app.state.mail.queue_url().to_owned();
     let mut lambda = LocalLambda::start(
@@ -167,7 +169,7 @@ async fn every_fixture_gets_the_answer_a_client_would_get(db: PgPool) {
     .await
     .unwrap();
     let report = lambda
-        .invoke("janitor", "schedule/janitor-relay-outbox.json")
+        .invoke("janitor", "schedule/janitor-every-minute.json")
         .await;
     assert_eq!(report["emails_relayed"], 1, "{report}");
     let waiting: i64 = sqlx::query_scalar(
@@ -177,5 +179,71 @@ async fn every_fixture_gets_the_answer_a_client_would_get(db: PgPool) {
     .await
     .unwrap();
     assert_eq!(waiting, 0, "the relayed email left the outbox");
-    assert_eq!(report["deleted"], json!({}), "the relay job purges nothing");
+    assert_eq!(
+        report["deleted"],
+        json!({}),
+        "the minutely job purges nothing"
+    );
+
+    // The minutely job also takes up an upload whose S3 event went missing: it asks S3.
+    let video_key = "movies/lambda-fixture/video/minutely.mp4";
+    pend(&db, video_key, "video", catalog.movie("B")).await;
+    app.state
+        .storage
+        .client()
+        .put_object()
+        .bucket(app.state.storage.bucket())
+        .key(video_key)
+        .body(b"a movie".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let report = lambda
+        .invoke("janitor", "schedule/janitor-every-minute.json")
+        .await;
+    assert_eq!(report["uploads_promoted"], 1, "{report}");
+    assert_eq!(
+        movie_file(&db, "video_key", catalog.movie("B"))
+            .await
+            .as_deref(),
+        Some(video_key)
+    );
+
+    // S3's "Object Created" event through EventBridge: the movie takes up the upload it names,
+    // once (a redelivered event changes nothing).
+    pend(&db, UPLOAD_FIXTURE_KEY, "poster", catalog.movie("A")).await;
+    let event = "eventbridge/media-object-created.json";
+    let report = lambda.invoke("janitor", event).await;
+    assert_eq!(report["uploads_promoted"], 1, "{report}");
+    assert_eq!(
+        movie_file(&db, "poster_key", catalog.movie("A"))
+            .await
+            .as_deref(),
+        Some(UPLOAD_FIXTURE_KEY)
+    );
+    let report = lambda.invoke("janitor", event).await;
+    assert_eq!(report["uploads_promoted"], 0, "{report}");
+}
+
+/// An upload of `key` handed out for the movie's `slot`.
+async fn pend(db: &PgPool, key: &str, slot: &str, movie: uuid::Uuid) {
+    sqlx::query(
+        "INSERT INTO pending_uploads (key, slot, movie_id, expires_at)
+         VALUES ($1, $2, $3, now() + interval '1 hour')",
+    )
+    .bind(key)
+    .bind(slot)
+    .bind(movie)
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+/// The key a movie's `column` (`poster_key`, `video_key`) points at.
+async fn movie_file(db: &PgPool, column: &str, movie: uuid::Uuid) -> Option<String> {
+    sqlx::query_scalar(&format!("SELECT {column} FROM movies WHERE id = $1"))
+        .bind(movie)
+        .fetch_one(db)
+        .await
+        .unwrap()
 }

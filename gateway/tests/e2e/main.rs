@@ -17,6 +17,7 @@ mod catalog_movies;
 mod catalog_search;
 mod catalog_taxonomy;
 mod commerce_media_sales;
+mod commerce_media_uploads;
 mod commerce_orders;
 mod commerce_payments;
 mod commerce_webhooks;

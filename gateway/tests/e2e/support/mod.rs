@@ -47,6 +47,14 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// What the janitor does on S3's "Object Created" events (and its minutely sweep): the
+    /// uploads S3 has are taken up. How many slots changed.
+    pub async fn sweep_uploads(&self) -> u64 {
+        cinema_shared::uploads::sweep(&self.state.db, &self.state.storage)
+            .await
+            .expect("sweeping the pending uploads")
+    }
+
     /// Starts the whole API on a free port over `db`, with a queue of its own.
     pub async fn spawn(db: PgPool) -> Self {
         Self::spawn_with(db, |_| {}).await
