@@ -10,6 +10,8 @@ CREATE TABLE pending_uploads (
     created_at timestamptz NOT NULL DEFAULT now(),
     -- When the presigned PUT stops working: no upload can start after it.
     expires_at timestamptz NOT NULL,
+    -- When a sweep last asked S3 about it: each sweep takes the longest unasked first.
+    checked_at timestamptz,
     -- An avatar belongs to a user, a poster or a video to a movie.
     CHECK ((slot = 'avatar') = (user_id IS NOT NULL)
            AND (slot = 'avatar') = (movie_id IS NULL))
@@ -20,3 +22,4 @@ CREATE INDEX pending_uploads_of_user ON pending_uploads (user_id, created_at)
 CREATE INDEX pending_uploads_of_movie ON pending_uploads (movie_id, slot, created_at)
     WHERE movie_id IS NOT NULL;
 CREATE INDEX pending_uploads_by_expiry ON pending_uploads (expires_at);
+CREATE INDEX pending_uploads_by_check ON pending_uploads (checked_at NULLS FIRST, created_at);

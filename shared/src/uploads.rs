@@ -6,6 +6,8 @@
 //! any event that went missing, on a sweep that asks S3 ([`sweep`]). So a link never comes
 //! before its file, and an upload started and abandoned changes nothing.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
 use sqlx::PgPool;
@@ -43,12 +45,28 @@ impl Slot {
 /// nobody can pile up work for the sweep.
 const PENDING_PER_SLOT: i64 = 3;
 
-/// How many pending uploads one sweep asks S3 about, and how many at once.
+/// How many pending uploads one sweep asks S3 about (the longest unasked first), how many at
+/// once, and for how long: what S3 answered by then is promoted, the rest waits for the next.
 const SWEEP_BATCH: i64 = 1000;
 const SWEEP_CONCURRENCY: usize = 16;
+const SWEEP_TIME: Duration = Duration::from_secs(20);
 
 /// Serializes promotions: two at once for one slot could otherwise leave it on the older file.
 const PROMOTION_LOCK: i64 = 0x7570_6c6f_6164; // "upload"
+
+/// Locks the owners of the uploads under `$1` the way deleting one does (the owner, then its
+/// pending uploads by cascade), so a promotion and a deletion cannot deadlock; 0 when no upload
+/// is pending under these keys.
+const LOCK_OWNERS: &str = "
+WITH owners AS (
+    SELECT user_id, movie_id FROM pending_uploads WHERE key = ANY($1)
+), users_locked AS (
+    SELECT id FROM users WHERE id IN (SELECT user_id FROM owners) ORDER BY id FOR KEY SHARE
+), movies_locked AS (
+    SELECT id FROM movies WHERE id IN (SELECT movie_id FROM owners) ORDER BY id
+    FOR NO KEY UPDATE
+)
+SELECT (SELECT count(*) FROM users_locked) + (SELECT count(*) FROM movies_locked)";
 
 const RESERVE: &str = "
 WITH reserved AS (
@@ -128,6 +146,14 @@ pub async fn promote(db: &PgPool, arrived_keys: &[String]) -> Result<u64, sqlx::
         return Ok(0);
     }
     let mut tx = db.begin().await?;
+    let owners: i64 = sqlx::query_scalar(LOCK_OWNERS)
+        .bind(arrived_keys)
+        .fetch_one(&mut *tx)
+        .await?;
+    if owners == 0 {
+        // Nothing pending: a repeated event or a key nobody reserved costs one read.
+        return Ok(0);
+    }
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(PROMOTION_LOCK)
         .execute(&mut *tx)
@@ -140,31 +166,37 @@ pub async fn promote(db: &PgPool, arrived_keys: &[String]) -> Result<u64, sqlx::
     Ok(promoted as u64)
 }
 
-/// Asks S3 about every pending upload (newest first, a bounded batch) and promotes those that
-/// arrived. An answer S3 could not give leaves that upload for the next sweep.
+/// Asks S3 about the pending uploads (a bounded batch, the longest unasked first, for a bounded
+/// time) and promotes those that arrived. An upload S3 gave no answer about waits for the next
+/// sweep.
 pub async fn sweep(db: &PgPool, storage: &Storage) -> anyhow::Result<u64> {
-    let pending: Vec<String> =
-        sqlx::query_scalar("SELECT key FROM pending_uploads ORDER BY created_at DESC LIMIT $1")
-            .bind(SWEEP_BATCH)
-            .fetch_all(db)
-            .await?;
+    let pending: Vec<String> = sqlx::query_scalar(
+        "SELECT key FROM pending_uploads ORDER BY checked_at NULLS FIRST, created_at LIMIT $1",
+    )
+    .bind(SWEEP_BATCH)
+    .fetch_all(db)
+    .await?;
     if pending.is_empty() {
         return Ok(0);
     }
-    let arrived: Vec<String> = stream::iter(pending)
+    let mut answers = stream::iter(pending)
         .map(|key| async move {
-            match storage.exists(&key).await {
-                Ok(true) => Some(key),
-                Ok(false) => None,
-                Err(err) => {
-                    tracing::warn!(key, error = ?err, "could not ask S3 about an upload");
-                    None
-                }
-            }
+            let arrived = storage.exists(&key).await;
+            (key, arrived)
         })
-        .buffer_unordered(SWEEP_CONCURRENCY)
-        .filter_map(std::future::ready)
-        .collect()
-        .await;
+        .buffer_unordered(SWEEP_CONCURRENCY);
+    let deadline = tokio::time::Instant::now() + SWEEP_TIME;
+    let (mut arrived, mut absent) = (Vec::new(), Vec::new());
+    while let Ok(Some((key, answer))) = tokio::time::timeout_at(deadline, answers.next()).await {
+        match answer {
+            Ok(true) => arrived.push(key),
+            Ok(false) => absent.push(key),
+            Err(err) => tracing::warn!(key, error = ?err, "could not ask S3 about an upload"),
+        }
+    }
+    sqlx::query("UPDATE pending_uploads SET checked_at = now() WHERE key = ANY($1)")
+        .bind(&absent)
+        .execute(db)
+        .await?;
     Ok(promote(db, &arrived).await?)
 }

@@ -11,7 +11,8 @@ use cinema_shared::{
     auth::AuthUser,
     error::{FieldError, check_fields},
     extract::ApiJson,
-    openapi::{JsonBody, SignedInOnly},
+    openapi::{JsonBody, ProblemSchema, SignedInOnly},
+    rate_limit::{self, Bucket},
     tokens, uploads,
 };
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,9 @@ use utoipa::{
 
 pub const MAX_AVATAR_BYTES: i64 = 1024 * 1024;
 const UPLOAD_TTL: Duration = Duration::from_secs(600);
+/// Avatar uploads a user may start per window.
+pub const AVATAR_UPLOADS_PER_WINDOW: u32 = 20;
+const AVATAR_UPLOAD_WINDOW: Duration = Duration::from_secs(3600);
 const ALLOWED_TYPES: &[(&str, &str)] = &[
     ("image/jpeg", "jpg"),
     ("image/png", "png"),
@@ -66,6 +70,7 @@ pub struct AvatarUpload {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A presigned PUT for the avatar", body = AvatarUpload),
+        (status = 429, description = "Too many uploads started; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
         SignedInOnly,
         JsonBody,
     )
@@ -93,6 +98,16 @@ pub async fn start_upload(
         ));
     }
     check_fields(errors)?;
+    // Each upload handed out can be PUT (and so wake the janitor) until it expires.
+    rate_limit::hit(
+        &mut *state.db.acquire().await?,
+        AVATAR_UPLOAD_WINDOW,
+        &[Bucket::new(
+            format!("avatar:{}", user.id),
+            AVATAR_UPLOADS_PER_WINDOW,
+        )],
+    )
+    .await?;
     // Per user and unguessable: a random name under the user's own prefix.
     let (random, _) = tokens::generate();
     let key = format!(

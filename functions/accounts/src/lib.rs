@@ -15,7 +15,7 @@ use cinema_shared::{AppState, openapi};
 use utoipa::openapi::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub use avatar::MAX_AVATAR_BYTES;
+pub use avatar::{AVATAR_UPLOADS_PER_WINDOW, MAX_AVATAR_BYTES};
 
 /// The group's routes with their OpenAPI descriptions, under the API prefix.
 pub fn api() -> OpenApiRouter<AppState> {

@@ -5,7 +5,8 @@
 //! cargo run -p cinema-commerce --example commerce_sql -- sales day|movie|genre
 //! ```
 //!
-//! `$1`/`$2` the range, `$3`/`$4` its first and last midnight, `$5`/`$6` limit and offset.
+//! `$1`/`$2` the range, `$3`/`$4` its first and last folded midnight (`sales_report_span`),
+//! `$5`/`$6` limit and offset; by movie, `$7` the span's number of lines.
 
 use cinema_commerce::statements::{SalesGroup, sales};
 

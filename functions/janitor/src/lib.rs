@@ -175,10 +175,14 @@ pub async fn every_minute(
     mail: &EmailQueue,
     storage: &Storage,
 ) -> anyhow::Result<JanitorReport> {
-    let mut report = relay_outbox(db, mail).await?;
-    report.uploads_promoted = uploads::sweep(db, storage).await?;
-    tracing::info!(uploads_promoted = report.uploads_promoted, "uploads swept");
-    Ok(report)
+    // Each job runs whatever became of the other: a queue outage must not hold uploads back.
+    let (relayed, swept) = tokio::join!(relay_outbox(db, mail), uploads::sweep(db, storage));
+    let uploads_promoted = swept?;
+    tracing::info!(uploads_promoted, "uploads swept");
+    Ok(JanitorReport {
+        uploads_promoted,
+        ..relayed?
+    })
 }
 
 /// S3's "Object Created" event as EventBridge delivers it: the object's key.

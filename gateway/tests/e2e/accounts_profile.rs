@@ -204,3 +204,48 @@ async fn avatars_must_be_small_images(db: PgPool) {
         .unwrap();
     problem(anonymous, 401).await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_newer_avatar_replaces_the_older_and_uploads_are_rate_limited(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let user = app.make_user(Role::User).await;
+    let start = || {
+        app.post("/users/me/avatar")
+            .bearer_auth(&user.token)
+            .json(&json!({"content_type": "image/png", "content_length": 4}))
+            .send()
+    };
+    let put = |upload: &serde_json::Value, body: &'static [u8]| {
+        app.http
+            .put(upload["upload_url"].as_str().unwrap())
+            .header("content-type", "image/png")
+            .body(body)
+            .send()
+    };
+    let first: serde_json::Value = start().await.unwrap().json().await.unwrap();
+    let second: serde_json::Value = start().await.unwrap().json().await.unwrap();
+    assert_eq!(put(&second, b"new!").await.unwrap().status(), 200);
+    assert_eq!(put(&first, b"old!").await.unwrap().status(), 200);
+    assert_eq!(app.sweep_uploads().await, 1);
+    let me: serde_json::Value = app.me(&user.token).await.json().await.unwrap();
+    let link = me["avatar_url"].as_str().expect("an avatar link");
+    let shown = app
+        .http
+        .get(link)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(shown.as_ref(), b"new!");
+
+    // Every upload handed out can be PUT until it expires: a user starts only so many.
+    let limit = cinema_accounts::AVATAR_UPLOADS_PER_WINDOW as usize;
+    for _ in 2..limit {
+        assert_eq!(start().await.unwrap().status(), 200);
+    }
+    let refused = start().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+}

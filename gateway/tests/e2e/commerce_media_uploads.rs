@@ -1,7 +1,7 @@
 //! A movie takes up a new poster or video only once S3 has the file: never a link before its
 //! file, nothing changed by an abandoned upload, the newest arrival winning.
 
-use cinema_shared::auth::Role;
+use cinema_shared::{auth::Role, email::EmailQueue, uploads};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -170,4 +170,62 @@ async fn a_poster_and_a_video_arriving_together_are_both_taken_up(db: PgPool) {
     assert_eq!(streamed(&app, &owner, movie).await, b"the whole movie");
     // Another movie's files are its own.
     assert_eq!(poster_shown(&app, c.movie("A")).await, None);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_newest_upload_wins_however_the_promotions_interleave(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let c = app.fixture_catalog().await;
+    let moderator = app.make_user(Role::Moderator).await;
+    let movie = c.movie("A");
+    for round in 0..10 {
+        let older = start(&app, &moderator, movie, "poster", b"older").await;
+        let newer = start(&app, &moderator, movie, "poster", b"newer").await;
+        put(&app, &older, b"older").await;
+        put(&app, &newer, b"newer").await;
+        let key = |upload: &Value| vec![upload["key"].as_str().unwrap().to_owned()];
+        let (older_key, newer_key) = (key(&older), key(&newer));
+        // The two S3 events, handled at once by two janitors.
+        let (a, b) = tokio::join!(
+            uploads::promote(&db, &older_key),
+            uploads::promote(&db, &newer_key)
+        );
+        assert!(a.unwrap() + b.unwrap() >= 1);
+        let shown: Option<String> =
+            sqlx::query_scalar("SELECT poster_key FROM movies WHERE id = $1")
+                .bind(movie)
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(shown, Some(newer_key[0].clone()), "round {round}");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn uploads_are_taken_up_while_the_mail_queue_is_down(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let c = app.fixture_catalog().await;
+    let moderator = app.make_user(Role::Moderator).await;
+    let movie = c.movie("A");
+    let poster = start(&app, &moderator, movie, "poster", b"in time").await;
+    put(&app, &poster, b"in time").await;
+    // An email a queue outage left, and the queue still down when the minutely job runs.
+    sqlx::query(
+        "INSERT INTO email_outbox (message, created_at)
+         VALUES ($1, now() - interval '5 minutes')",
+    )
+    .bind(json!({"to": "outage@example.com", "kind": "welcome", "data": {}}))
+    .execute(&db)
+    .await
+    .unwrap();
+    let gone = EmailQueue::new(
+        app.state.mail.client().clone(),
+        format!("{}-gone", app.state.mail.queue_url()),
+    );
+    let minutely = cinema_janitor::every_minute(&db, &gone, &app.state.storage).await;
+    assert!(minutely.is_err(), "the relay's failure is reported");
+    assert_eq!(
+        poster_shown(&app, movie).await.as_deref(),
+        Some(&b"in time"[..])
+    );
 }

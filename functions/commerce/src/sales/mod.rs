@@ -98,6 +98,7 @@ struct ReportRow {
     position: i64,
     /// On the totals line: how many groups the report has.
     groups: i64,
+    complete: bool,
     #[sqlx(flatten)]
     line: SalesLine,
 }
@@ -135,15 +136,7 @@ pub async fn sales(
     }
     let group_by = query.group_by.unwrap_or_default();
     let page = PageRequest::from_query(query.page, query.per_page)?;
-    let rows: Vec<ReportRow> = sqlx::query_as(statements::of(group_by))
-        .bind(from)
-        .bind(to)
-        .bind(first_midnight_from(from))
-        .bind(to.date_naive())
-        .bind(page.limit())
-        .bind(page.offset())
-        .fetch_all(&state.db)
-        .await?;
+    let rows = report_rows(&state, from, to, group_by, page).await?;
     let mut total_groups = 0;
     let mut totals = None;
     let mut lines = Vec::with_capacity(rows.len());
@@ -171,6 +164,55 @@ pub async fn sales(
         groups,
         totals,
     }))
+}
+
+/// How many spans of the report by movie the database keeps (about ten thousand rows each).
+const KEPT_MOVIE_SPANS: i32 = 32;
+
+/// The folded midnights the range can read and, by movie, its span's number of lines.
+#[derive(sqlx::FromRow)]
+struct Span {
+    a: Option<NaiveDate>,
+    b: Option<NaiveDate>,
+    movie_lines: Option<i64>,
+}
+
+/// The report's rows: its span first (kept first, by movie), then the statement of its
+/// grouping. A report by movie whose span a newer one pushed out meanwhile reads it again.
+async fn report_rows(
+    state: &AppState,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    group_by: SalesGroup,
+    page: PageRequest,
+) -> ApiResult<Vec<ReportRow>> {
+    let by_movie = matches!(group_by, SalesGroup::Movie);
+    for _ in 0..3 {
+        let span: Span = sqlx::query_as("SELECT * FROM sales_report_span($1, $2, $3, $4)")
+            .bind(first_midnight_from(from))
+            .bind(to.date_naive())
+            .bind(by_movie)
+            .bind(KEPT_MOVIE_SPANS)
+            .fetch_one(&state.db)
+            .await?;
+        let mut statement = sqlx::query_as::<_, ReportRow>(statements::of(group_by))
+            .bind(from)
+            .bind(to)
+            .bind(span.a)
+            .bind(span.b)
+            .bind(page.limit())
+            .bind(page.offset());
+        if by_movie {
+            statement = statement.bind(span.movie_lines);
+        }
+        let rows = statement.fetch_all(&state.db).await?;
+        if rows.iter().all(|row| row.complete) {
+            return Ok(rows);
+        }
+    }
+    Err(ApiError::ServiceUnavailable(
+        "the sales report is busy; try again".into(),
+    ))
 }
 
 /// The first midnight (UTC) at or after `instant`.

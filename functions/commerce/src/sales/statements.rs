@@ -3,28 +3,25 @@
 //! what they are), and its edges: the payment items' events before the first and after the
 //! last folded midnight of the range. Each answers the page's lines, numbered in order once
 //! the page is cut (so the sort keeps only the page's rows), and a line of totals with the
-//! number of groups.
+//! number of groups and whether the middle it read was whole (`complete`: a report by movie
+//! reads a kept span, which a newer one can push out; see `sales_report_span`).
 //!
-//! Parameters: `$1` from, `$2` to, `$3` the first midnight at or after `from`, `$4` the last at
-//! or before `to`, `$5` the page's size, `$6` its offset.
+//! Parameters: `$1` from, `$2` to, `$3` and `$4` the first and last folded midnight of the
+//! range (null, both, when none is), `$5` the page's size, `$6` its offset; by movie, `$7` the
+//! number of the span's lines.
 
 use std::sync::LazyLock;
 
 use super::SalesGroup;
 
-/// The folded middle (`mid`: at most one row, midnights `a` to `b`) and the edges' events.
-const SPAN: &str = "
-    folded AS (SELECT min(day) AS first, max(day) AS last FROM sales_totals),
-    span AS (
-        SELECT greatest($3::date, first) AS a, least($4::date, last) AS b
-        FROM folded WHERE first IS NOT NULL),
-    mid AS (SELECT a, b FROM span WHERE a <= b),
+/// The events of the edges: from `from` to the first folded midnight and from the last to
+/// `to` (the whole range when none is folded). Bounds are parameters, so the planner inlines
+/// `sales_events` and reads the payment items' indexes over the edges alone.
+const EDGES: &str = "
     edges AS (
-        SELECT * FROM sales_events($1, coalesce(
-            (SELECT a FROM mid)::timestamp AT TIME ZONE 'UTC', $2))
+        SELECT * FROM sales_events($1, coalesce($3::date::timestamp AT TIME ZONE 'UTC', $2))
         UNION ALL
-        SELECT * FROM sales_events(coalesce(
-            (SELECT b FROM mid)::timestamp AT TIME ZONE 'UTC', $2), $2))";
+        SELECT * FROM sales_events(coalesce($4::date::timestamp AT TIME ZONE 'UTC', $2), $2))";
 
 /// Cents summed over a group, as the two-place amount the answer shows.
 const FIGURES: &str = "
@@ -45,58 +42,87 @@ const TOTALS: &str = "
                coalesce(sum(units), 0)::bigint AS units,
                coalesce(sum(refunded_units), 0)::bigint AS refunded_units
         FROM (SELECT revenue_cents, refund_cents, units, refunded_units
-              FROM sales_totals WHERE day = (SELECT b FROM mid)
+              FROM sales_totals WHERE day = $4
               UNION ALL
               SELECT -revenue_cents, -refund_cents, -units, -refunded_units
-              FROM sales_totals WHERE day = (SELECT a FROM mid)
+              FROM sales_totals WHERE day = $3
               UNION ALL
               SELECT revenue_cents, refund_cents, units, refunded_units FROM edges) changes)";
 
-/// How movies or genres are grouped.
-struct Grouping<'a> {
-    /// Their running totals, keyed by `column`.
-    table: &'a str,
-    column: &'a str,
-    /// A `FROM` over `edges e` giving each event's group as `k.key`.
-    edge_keys: &'a str,
-    /// The answer's key and label of a page line `p` (joined by `labels`).
-    key: &'a str,
-    label: &'a str,
-    labels: &'a str,
-}
-
-/// Movies and genres: their running totals at the middle's two midnights and the edges' events.
-fn by_key(grouping: Grouping<'_>) -> String {
-    let Grouping {
-        table,
-        column,
-        edge_keys,
-        key,
-        label,
-        labels,
-    } = grouping;
+/// Genres: their running totals at the middle's two midnights and the edges' events (a movie
+/// of two genres counts in both; a deleted genre keeps its line).
+fn by_genre() -> String {
     format!(
-        "WITH {SPAN}, {TOTALS},
+        "WITH {EDGES}, {TOTALS},
          changes AS (
-             SELECT {column} AS key, revenue_cents, refund_cents, units, refunded_units
-             FROM {table} WHERE day = (SELECT b FROM mid)
+             SELECT genre_id AS key, revenue_cents, refund_cents, units, refunded_units
+             FROM sales_genre_totals WHERE day = $4
              UNION ALL
-             SELECT {column}, -revenue_cents, -refund_cents, -units, -refunded_units
-             FROM {table} WHERE day = (SELECT a FROM mid)
+             SELECT genre_id, -revenue_cents, -refund_cents, -units, -refunded_units
+             FROM sales_genre_totals WHERE day = $3
              UNION ALL
-             SELECT k.key, e.revenue_cents, e.refund_cents, e.units, e.refunded_units
-             FROM {edge_keys}),
+             SELECT mg.genre_id, e.revenue_cents, e.refund_cents, e.units, e.refunded_units
+             FROM edges e JOIN movie_genres mg ON mg.movie_id = e.movie_id),
          lines AS (
              SELECT key, {SUMS} FROM changes GROUP BY key
              HAVING sum(units) <> 0 OR sum(refunded_units) <> 0),
          page AS (
              SELECT *, row_number() OVER (ORDER BY revenue_cents DESC, key) AS position
              FROM (SELECT * FROM lines ORDER BY revenue_cents DESC, key LIMIT $5 OFFSET $6) top)
-         SELECT false AS is_total, p.position, {key} AS key, {label} AS label,
-                {FIGURES}, 0::bigint AS groups
-         FROM page p {labels}
+         SELECT false AS is_total, p.position, p.key::text AS key,
+                coalesce(g.name, 'Deleted genre') AS label, {FIGURES}, 0::bigint AS groups,
+                true AS complete
+         FROM page p LEFT JOIN genres g ON g.id = p.key
          UNION ALL
-         SELECT true, 0, 'all', 'all', {FIGURES}, (SELECT count(*) FROM lines) FROM totals"
+         SELECT true, 0, 'all', 'all', {FIGURES}, (SELECT count(*) FROM lines), true
+         FROM totals"
+    )
+}
+
+/// Movies: the span's lines kept by `sales_report_span` and the edges' events. A page needs
+/// only the span's busiest `offset + limit` movies and the movies of the edges: edges only add
+/// revenue (the order), so no other movie can pass those. A movie's line is keyed by its id, or
+/// by `deleted` for the movies deleted before their day was folded (their items no longer say
+/// which movie they were).
+fn by_movie() -> String {
+    format!(
+        "WITH {EDGES}, {TOTALS},
+         edge_lines AS (
+             SELECT coalesce(movie_id, {NIL}) AS key, {SUMS} FROM edges GROUP BY 1),
+         candidates AS (
+             SELECT movie_id AS key
+             FROM (SELECT movie_id FROM sales_movie_spans WHERE a = $3 AND b = $4
+                   ORDER BY revenue_cents DESC, movie_id
+                   LIMIT $5 + least($6, 1000000000)) busiest
+             UNION
+             SELECT key FROM edge_lines),
+         lines AS (
+             SELECT c.key, s.movie_id IS NOT NULL AS in_span,
+                    coalesce(s.revenue_cents, 0) + coalesce(e.revenue_cents, 0) AS revenue_cents,
+                    coalesce(s.refund_cents, 0) + coalesce(e.refund_cents, 0) AS refund_cents,
+                    coalesce(s.units, 0) + coalesce(e.units, 0) AS units,
+                    coalesce(s.refunded_units, 0) + coalesce(e.refunded_units, 0)
+                        AS refunded_units
+             FROM candidates c
+             LEFT JOIN sales_movie_spans s ON s.a = $3 AND s.b = $4 AND s.movie_id = c.key
+             LEFT JOIN edge_lines e ON e.key = c.key),
+         page AS (
+             SELECT *, row_number() OVER (ORDER BY revenue_cents DESC, key) AS position
+             FROM (SELECT * FROM lines ORDER BY revenue_cents DESC, key LIMIT $5 OFFSET $6) top)
+         SELECT false AS is_total, p.position,
+                CASE WHEN p.key = {NIL} THEN 'deleted' ELSE p.key::text END AS key,
+                CASE WHEN p.key = {NIL} THEN 'Deleted movies'
+                     ELSE coalesce(m.name, n.name) END AS label,
+                {FIGURES}, 0::bigint AS groups, true AS complete
+         FROM page p
+         LEFT JOIN movies m ON m.id = p.key
+         LEFT JOIN sold_movie_names n ON n.movie_id = p.key
+         UNION ALL
+         SELECT true, 0, 'all', 'all', {FIGURES},
+                coalesce($7, 0) + (SELECT count(*) FROM lines WHERE NOT in_span),
+                $3 IS NULL OR $3 = $4
+                    OR EXISTS (SELECT 1 FROM sales_movie_spans_kept WHERE a = $3 AND b = $4)
+         FROM totals"
     )
 }
 
@@ -104,18 +130,18 @@ fn by_key(grouping: Grouping<'_>) -> String {
 /// edge event counts on its own day (UTC).
 fn by_day() -> String {
     format!(
-        "WITH {SPAN}, {TOTALS},
+        "WITH {EDGES}, {TOTALS},
          days AS (
              SELECT day, lead(revenue_cents) OVER w - revenue_cents AS revenue_cents,
                     lead(refund_cents) OVER w - refund_cents AS refund_cents,
                     lead(units) OVER w - units AS units,
                     lead(refunded_units) OVER w - refunded_units AS refunded_units
              FROM sales_totals
-             WHERE day BETWEEN (SELECT a FROM mid) AND (SELECT b FROM mid)
+             WHERE day BETWEEN $3 AND $4
              WINDOW w AS (ORDER BY day)),
          changes AS (
              SELECT day, revenue_cents, refund_cents, units, refunded_units
-             FROM days WHERE day < (SELECT b FROM mid)
+             FROM days WHERE day < $4
              UNION ALL
              SELECT (happened_at AT TIME ZONE 'UTC')::date, revenue_cents, refund_cents, units,
                     refunded_units
@@ -128,44 +154,17 @@ fn by_day() -> String {
              FROM (SELECT * FROM lines ORDER BY day LIMIT $5 OFFSET $6) top)
          SELECT false AS is_total, position, to_char(day, 'YYYY-MM-DD') AS key,
                 to_char(day, 'YYYY-MM-DD') AS label, {FIGURES},
-                0::bigint AS groups
+                0::bigint AS groups, true AS complete
          FROM page
          UNION ALL
-         SELECT true, 0, 'all', 'all', {FIGURES}, (SELECT count(*) FROM lines) FROM totals"
+         SELECT true, 0, 'all', 'all', {FIGURES}, (SELECT count(*) FROM lines), true
+         FROM totals"
     )
 }
 
 static BY_DAY: LazyLock<String> = LazyLock::new(by_day);
-
-/// A movie's line is keyed by its id, or by `deleted` for the movies deleted before their day
-/// was folded (their items no longer say which movie they were).
-static BY_MOVIE: LazyLock<String> = LazyLock::new(|| {
-    by_key(Grouping {
-        table: "sales_movie_totals",
-        column: "movie_id",
-        edge_keys: &format!("edges e, LATERAL (SELECT coalesce(e.movie_id, {NIL}) AS key) k"),
-        key: &format!("CASE WHEN p.key = {NIL} THEN 'deleted' ELSE p.key::text END"),
-        label: &format!(
-            "CASE WHEN p.key = {NIL} THEN 'Deleted movies' ELSE coalesce(m.name, n.name) END"
-        ),
-        labels: "LEFT JOIN movies m ON m.id = p.key
-                 LEFT JOIN sold_movie_names n ON n.movie_id = p.key",
-    })
-});
-
-/// A movie of two genres counts in both; a deleted genre keeps its line.
-static BY_GENRE: LazyLock<String> = LazyLock::new(|| {
-    by_key(Grouping {
-        table: "sales_genre_totals",
-        column: "genre_id",
-        edge_keys: "edges e JOIN LATERAL (
-                        SELECT mg.genre_id AS key FROM movie_genres mg
-                        WHERE mg.movie_id = e.movie_id) k ON true",
-        key: "p.key::text",
-        label: "coalesce(g.name, 'Deleted genre')",
-        labels: "LEFT JOIN genres g ON g.id = p.key",
-    })
-});
+static BY_MOVIE: LazyLock<String> = LazyLock::new(by_movie);
+static BY_GENRE: LazyLock<String> = LazyLock::new(by_genre);
 
 /// The statement of a grouping.
 pub fn of(group: SalesGroup) -> &'static str {
