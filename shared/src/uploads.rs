@@ -194,9 +194,11 @@ pub async fn sweep(db: &PgPool, storage: &Storage) -> anyhow::Result<u64> {
             Err(err) => tracing::warn!(key, error = ?err, "could not ask S3 about an upload"),
         }
     }
-    sqlx::query("UPDATE pending_uploads SET checked_at = now() WHERE key = ANY($1)")
-        .bind(&absent)
-        .execute(db)
-        .await?;
+    if !absent.is_empty() {
+        sqlx::query("UPDATE pending_uploads SET checked_at = now() WHERE key = ANY($1)")
+            .bind(&absent)
+            .execute(db)
+            .await?;
+    }
     Ok(promote(db, &arrived).await?)
 }
