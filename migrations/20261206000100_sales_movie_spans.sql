@@ -3,6 +3,7 @@
 -- What lies between two folded midnights never changes, so the first report of a span keeps
 -- its lines here (the movies whose figures moved within it, busiest first in an index); a
 -- later report of the same span reads only the page's candidates and the edges' movies.
+-- Anything that rewrites the running totals (the bench generator's refold) clears them too.
 CREATE TABLE sales_movie_spans (
     a date NOT NULL,
     b date NOT NULL,
@@ -22,7 +23,7 @@ CREATE TABLE sales_movie_spans_kept (
     a date NOT NULL,
     b date NOT NULL,
     lines bigint NOT NULL,
-    kept_at timestamptz NOT NULL DEFAULT now(),
+    kept_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (a, b)
 );
 
@@ -38,6 +39,9 @@ DECLARE
     first_folded date;
     last_folded date;
 BEGIN
+    IF keep IS NULL OR keep < 1 THEN
+        RAISE EXCEPTION 'keep at least one span, not %', keep;
+    END IF;
     SELECT min(t.day), max(t.day) INTO first_folded, last_folded FROM sales_totals t;
     a := greatest(lo, first_folded);
     b := least(hi, last_folded);

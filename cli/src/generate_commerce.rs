@@ -141,7 +141,8 @@ pub async fn generate(
     step(
         db,
         "sales running totals",
-        "TRUNCATE sales_totals, sales_movie_totals, sales_genre_totals, sold_movie_names;
+        "TRUNCATE sales_totals, sales_movie_totals, sales_genre_totals, sold_movie_names,
+                  sales_movie_spans, sales_movie_spans_kept;
          SELECT fold_sales_days(100000);",
     )
     .await?;

@@ -478,6 +478,30 @@ async fn sales_read_the_same_from_the_running_totals(db: PgPool) {
             );
         }
     }
+    // Pages of one movie, read from the kept span and the edges: the unfolded list, line by
+    // line, with its number of groups.
+    for ((from, to), whole) in ranges.iter().zip(unfolded.iter().skip(1).step_by(3)) {
+        let items = whole["groups"]["items"].as_array().unwrap();
+        for (index, expected) in items.iter().enumerate() {
+            let one = json_of(
+                app.get(&format!(
+                    "/admin/sales?from={from}&to={to}&group_by=movie&per_page=1&page={}",
+                    index + 1
+                ))
+                .bearer_auth(&moderator.token)
+                .send()
+                .await
+                .unwrap(),
+                200,
+            )
+            .await;
+            assert_eq!(
+                &one["groups"]["items"][0], expected,
+                "{from} to {to}, line {index}"
+            );
+            assert_eq!(one["groups"]["total"], items.len(), "{from} to {to}");
+        }
+    }
 
     let price = |id| price_of(&db, id);
     let (pa, pb, pd, pf) = (
