@@ -101,6 +101,22 @@ pub struct StripeConfig {
     pub session_lifetime: Duration,
 }
 
+/// The media bucket and how to address it: what every function that reaches S3 reads.
+pub struct StorageConfig {
+    pub media_bucket: String,
+    pub s3_force_path_style: bool,
+}
+
+impl StorageConfig {
+    /// `MEDIA_BUCKET` and `S3_FORCE_PATH_STYLE` (false: AWS's virtual-hosted addresses).
+    pub fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            media_bucket: env.required("MEDIA_BUCKET")?,
+            s3_force_path_style: env.parsed_or("S3_FORCE_PATH_STYLE", false)?,
+        })
+    }
+}
+
 /// Stripe's bounds on a Checkout Session's lifetime.
 const SESSION_LIFETIME_SECS: std::ops::RangeInclusive<u64> = 30 * 60..=24 * 3600;
 
@@ -175,11 +191,12 @@ impl Config {
     /// Reads every setting through `lookup`, so tests can supply their own environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(&lookup);
+        let storage = StorageConfig::read(&env)?;
         Ok(Self {
             database: DatabaseConfig::read(&env)?,
             mail_queue_url: env.required("MAIL_QUEUE_URL")?,
-            media_bucket: env.required("MEDIA_BUCKET")?,
-            s3_force_path_style: env.parsed_or("S3_FORCE_PATH_STYLE", false)?,
+            media_bucket: storage.media_bucket,
+            s3_force_path_style: storage.s3_force_path_style,
             cors_allowed_origins: env
                 .optional("CORS_ALLOWED_ORIGINS")
                 .map(|list| {

@@ -5,7 +5,7 @@
 
 use cinema_shared::{
     aws,
-    config::{DatabaseConfig, Env},
+    config::{DatabaseConfig, Env, StorageConfig},
     db,
     email::EmailQueue,
     storage::Storage,
@@ -22,9 +22,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let stale_orders = cinema_janitor::StaleOrders::from_env(&env)?;
     let sdk = aws::load_sdk_config().await;
     let mail = EmailQueue::new(aws::sqs_client(&sdk), env.required("MAIL_QUEUE_URL")?);
+    let media = StorageConfig::read(&env)?;
     let storage = Storage::new(
-        aws::s3_client(&sdk, env.parsed_or("S3_FORCE_PATH_STYLE", false)?),
-        env.required("MEDIA_BUCKET")?,
+        aws::s3_client(&sdk, media.s3_force_path_style),
+        media.media_bucket,
     );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let (pool, mail, storage, stale_orders) = (

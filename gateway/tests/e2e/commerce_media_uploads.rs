@@ -229,3 +229,45 @@ async fn uploads_are_taken_up_while_the_mail_queue_is_down(db: PgPool) {
         Some(&b"in time"[..])
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn refused_uploads_leave_nothing_pending(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let c = app.fixture_catalog().await;
+    let movie = c.movie("A");
+    let ask = |who: &TestUser, content_type: String| {
+        app.post(&format!("/movies/{movie}/media"))
+            .bearer_auth(&who.token)
+            .json(&json!({"kind": "poster", "content_type": content_type, "content_length": 8}))
+            .send()
+    };
+
+    // Hostile types: a 422 naming the field.
+    let moderator = app.make_user(Role::Moderator).await;
+    for hostile in [
+        "image/png\0".to_owned(),
+        "x".repeat(3000),
+        "image/☃🎬".to_owned(),
+    ] {
+        let body = crate::support::problem(ask(&moderator, hostile).await.unwrap(), 422).await;
+        assert_eq!(body["errors"][0]["field"], "content_type", "{body}");
+    }
+
+    // A moderator demoted, deactivated or signed out is refused at once.
+    for ended in [
+        "UPDATE users SET role = 'user' WHERE id = $1",
+        "UPDATE users SET deactivated_at = now(), is_active = false WHERE id = $1",
+        "UPDATE login_sessions SET revoked_at = now() WHERE user_id = $1",
+    ] {
+        let former = app.make_user(Role::Moderator).await;
+        sqlx::query(ended)
+            .bind(former.id)
+            .execute(&db)
+            .await
+            .unwrap();
+        let status = if ended.contains("role") { 403 } else { 401 };
+        let refused = ask(&former, "image/png".into()).await.unwrap();
+        crate::support::problem(refused, status).await;
+    }
+    assert_eq!(pending_for(&db, movie).await, 0);
+}
