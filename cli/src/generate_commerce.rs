@@ -142,7 +142,8 @@ pub async fn generate(
         db,
         "sales running totals",
         "TRUNCATE sales_totals, sales_movie_totals, sales_genre_totals, sold_movie_names,
-                  sales_movie_spans, sales_movie_spans_kept;
+                  sales_movie_spans, sales_movie_spans_kept, sales_tails, sales_tail_days,
+                  sales_tail_genres;
          SELECT fold_sales_days(100000);",
     )
     .await?;

@@ -420,6 +420,7 @@ async fn sales_read_the_same_from_the_running_totals(db: PgPool) {
         app.make_user(Role::User).await,
         app.make_user(Role::User).await,
         app.make_user(Role::User).await,
+        app.make_user(Role::User).await,
     ];
     let (a, b, d, f) = (c.movie("A"), c.movie("B"), c.movie("D"), c.movie("F"));
     let today = Utc::now().date_naive();
@@ -430,6 +431,10 @@ async fn sales_read_the_same_from_the_running_totals(db: PgPool) {
     paid(&app, &buyers[2], &[d, f], &at(2, "23:30:00"), None).await;
     let just_now = (Utc::now() - Duration::seconds(5)).to_rfc3339();
     paid(&app, &buyers[3], &[b], &just_now, None).await;
+    // Minutes ago: the tail of today's sales that reports reaching the present read.
+    let minutes_ago = |minutes| (Utc::now() - Duration::minutes(minutes)).to_rfc3339();
+    let (tail_sale, tail_refund) = (minutes_ago(20), minutes_ago(10));
+    paid(&app, &buyers[4], &[f], &tail_sale, Some(&tail_refund)).await;
 
     let ranges = [
         (at(7, "00:00:00"), at(-1, "00:00:00")),
@@ -478,6 +483,62 @@ async fn sales_read_the_same_from_the_running_totals(db: PgPool) {
             );
         }
     }
+    // Ranges reaching the present read today's sales up to a minute or two ago from a tail (by
+    // movie, from a span to that minute), made by the first report that needed it.
+    let tail_due: bool = sqlx::query_scalar(
+        "SELECT date_trunc('minute', now() - interval '2 minutes')
+                > max(day)::timestamp AT TIME ZONE 'UTC' FROM sales_totals",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    if tail_due {
+        let (tails, spans): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM sales_tails),
+                    (SELECT count(*) FROM sales_movie_spans_kept
+                     WHERE until <> date_trunc('day', until AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert!(
+            tails >= 1 && spans >= 1,
+            "{tails} tails, {spans} spans to a minute"
+        );
+    }
+    // A report that finds another one making the tail or span it wants reads an older one (by
+    // movie, to the last midnight) or none, without waiting, and reads the same.
+    let (week_from, week_to) = &ranges[0];
+    sqlx::query("SELECT * FROM sales_report_span($1, $2, true, 32)")
+        .bind(today - Duration::days(7))
+        .bind(today.and_hms_opt(0, 0, 0).unwrap().and_utc())
+        .execute(&db)
+        .await
+        .unwrap();
+    let mut maker = db.acquire().await.unwrap();
+    for statement in [
+        "SELECT pg_advisory_lock(20261207, 0), pg_advisory_lock(20261206, 0)",
+        "DELETE FROM sales_tails",
+        "DELETE FROM sales_movie_spans
+         WHERE until <> date_trunc('day', until AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+        "DELETE FROM sales_movie_spans_kept
+         WHERE until <> date_trunc('day', until AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+    ] {
+        sqlx::query(statement).execute(&mut *maker).await.unwrap();
+    }
+    for (group, unfolded) in ["day", "movie", "genre"].iter().zip(&unfolded) {
+        assert_eq!(
+            &report(week_from, week_to, group).await,
+            unfolded,
+            "{group}"
+        );
+    }
+    sqlx::query("SELECT pg_advisory_unlock_all()")
+        .execute(&mut *maker)
+        .await
+        .unwrap();
+    drop(maker);
+
     // Pages of one movie, read from the kept span and the edges: the unfolded list, line by
     // line, with its number of groups.
     for ((from, to), whole) in ranges.iter().zip(unfolded.iter().skip(1).step_by(3)) {
@@ -510,7 +571,6 @@ async fn sales_read_the_same_from_the_running_totals(db: PgPool) {
         price(d).await,
         price(f).await,
     );
-    let (week_from, week_to) = &ranges[0];
     let days = report(week_from, week_to, "day").await;
     let keys: Vec<&str> = days["groups"]["items"]
         .as_array()
@@ -519,10 +579,12 @@ async fn sales_read_the_same_from_the_running_totals(db: PgPool) {
         .map(|line| line["key"].as_str().unwrap())
         .collect();
     let day = |days_ago: i64| (today - Duration::days(days_ago)).to_string();
-    let just_now_day = just_now[..10].to_string();
     let mut expected = vec![day(6), day(5), day(3), day(2)];
-    if !expected.contains(&just_now_day) {
-        expected.push(just_now_day);
+    for recent in [&tail_sale, &tail_refund, &just_now] {
+        let recent_day = recent[..10].to_string();
+        if !expected.contains(&recent_day) {
+            expected.push(recent_day);
+        }
     }
     assert_eq!(keys, expected, "in date order, days without sales left out");
     let refund_day = &days["groups"]["items"][2];
@@ -536,10 +598,11 @@ async fn sales_read_the_same_from_the_running_totals(db: PgPool) {
         ),
         (Some(0), Some(1))
     );
-    let week_revenue = pa + pb + pa + pd + pf + pb;
+    let week_revenue = pa + pb + pa + pd + pf + pb + pf;
     assert_eq!(days["totals"]["revenue"], week_revenue.to_string());
-    assert_eq!(days["totals"]["net"], (week_revenue - pa).to_string());
-    assert_eq!(days["totals"]["units"], 6);
+    assert_eq!(days["totals"]["net"], (week_revenue - pa - pf).to_string());
+    assert_eq!(days["totals"]["units"], 7);
+    assert_eq!(days["totals"]["refunded_units"], 2);
 
     // The refund's day alone: the refund, and no sale.
     let (refund_from, refund_to) = &ranges[2];
@@ -603,7 +666,12 @@ async fn sales_read_the_same_from_the_running_totals(db: PgPool) {
     for (first, last) in spans {
         sqlx::query("SELECT * FROM sales_report_span($1, $2, true, 2)")
             .bind(today - Duration::days(first))
-            .bind(today - Duration::days(last))
+            .bind(
+                (today - Duration::days(last))
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap()
+                    .and_utc(),
+            )
             .execute(&db)
             .await
             .unwrap();
