@@ -212,6 +212,13 @@ BEGIN
                coalesce(sum(s.refund_cents), 0), coalesce(sum(s.units), 0),
                coalesce(sum(s.refunded_units), 0)
         FROM sales_movie_spans s WHERE s.a = sales_report_span.a AND s.until = wanted;
+        -- Never analyzed (new, or emptied), the table looks like a row per span to the
+        -- planner, which then looks a page's movies up through the busiest index (a scan
+        -- of the span per movie) instead of the primary key.
+        IF (SELECT c.reltuples < 0 FROM pg_class c
+            WHERE c.oid = 'sales_movie_spans'::regclass) THEN
+            ANALYZE sales_movie_spans;
+        END IF;
     END IF;
     RETURN NEXT;
 END

@@ -43,7 +43,9 @@ pub async fn generate(
         db,
         "payers and their pending orders",
         &format!(
-            "DELETE FROM checkouts WHERE order_id IN (
+            "-- A rerun's events reuse the ids: without this they would all be redeliveries.
+             DELETE FROM stripe_events WHERE id LIKE 'evt\\_bench\\_%';
+             DELETE FROM checkouts WHERE order_id IN (
                  SELECT o.id FROM orders o JOIN users u ON u.id = o.user_id
                  WHERE u.email LIKE 'payer-%@bench.cinema');
              DELETE FROM purchases WHERE user_id IN (

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use super::{
     Payments,
-    fulfil::{self, Fulfilment, LockedOrder, PaymentSource},
+    fulfil::{self, Fulfilment, LockedOrder, OrderLine, PaymentSource},
 };
 use crate::orders::{OrderStatus, not_found};
 
@@ -115,12 +115,12 @@ pub async fn checkout(
     let (order, old_total, priced) = reprice(&mut tx, order).await?;
     let currency = Currency::new(&order.currency).map_err(internal)?;
     if order.total.is_zero() {
-        let receipt = match fulfil::fulfil(&mut tx, &order, &PaymentSource::default()).await? {
-            Fulfilment::Paid(receipt) => receipt,
+        let source = PaymentSource::default();
+        let staged = match fulfil::fulfil(&mut tx, &order, &priced, &source, None).await? {
+            Fulfilment::Paid(staged) => staged,
             // Without a session there is no earlier payment of it to find.
-            Fulfilment::AlreadyRecorded => None,
+            Fulfilment::AlreadyRecorded => outbox::Staged::default(),
         };
-        let staged = outbox::stage(&mut tx, &receipt.into_iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         outbox::relay_in_background(&state.db, &state.mail, staged);
         return Ok(Json(answer(&order, None, OrderStatus::Paid, old_total)));
@@ -149,10 +149,10 @@ pub async fn checkout(
     .await?;
     let lines = priced
         .into_iter()
-        .map(|(name, price)| {
+        .map(|line| {
             Ok(CheckoutLine {
-                name,
-                amount: currency.to_minor(price).map_err(internal)?,
+                name: line.name,
+                amount: currency.to_minor(line.price).map_err(internal)?,
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;
@@ -228,7 +228,7 @@ pub async fn checkout(
 async fn reprice(
     conn: &mut PgConnection,
     mut order: LockedOrder,
-) -> ApiResult<(LockedOrder, Option<Decimal>, Vec<(String, Decimal)>)> {
+) -> ApiResult<(LockedOrder, Option<Decimal>, Vec<OrderLine>)> {
     let lines: Vec<Line> = sqlx::query_as(
         "SELECT oi.position, oi.movie_id, oi.name, oi.price_at_order, m.price, m.is_available,
                 EXISTS (SELECT 1 FROM purchases p
@@ -255,9 +255,12 @@ async fn reprice(
         })
         .collect();
     // The lines at the prices the order now has: what the payment page shows.
-    let priced: Vec<(String, Decimal)> = lines
+    let priced: Vec<OrderLine> = lines
         .iter()
-        .map(|line| (line.name.clone(), line.price.unwrap_or(line.price_at_order)))
+        .map(|line| OrderLine {
+            name: line.name.clone(),
+            price: line.price.unwrap_or(line.price_at_order),
+        })
         .collect();
     if changed.is_empty() {
         return Ok((order, None, priced));

@@ -1,25 +1,33 @@
-//! What each Stripe event does, in the transaction that records it as handled. Every handler
-//! locks the order row first and changes state only conditionally, so the same event (or two
-//! events about one order) delivered at once cannot fulfil twice.
+//! What each Stripe event does, in the transaction that records it as handled. The event is
+//! claimed (its id written) with the order it names locked, in one statement; every handler
+//! changes state only conditionally, so the same event (or two events about one order)
+//! delivered at once cannot fulfil twice.
 
 use cinema_payments::{CHECKOUT_KEY, Currency, MinorUnits, ORDER_ID_KEY};
-use cinema_shared::email::{Email, EmailMessage};
+use cinema_shared::{
+    email::{Email, EmailMessage},
+    outbox::Staged,
+};
 use sqlx::PgConnection;
 use stripe_shared::{Charge, CheckoutSession, CheckoutSessionPaymentStatus, PaymentIntent};
 use stripe_webhook::EventObject;
 use uuid::Uuid;
 
-use super::fulfil::{self, Fulfilment, LockedOrder, PaymentSource};
+use super::fulfil::{self, Claim, Fulfilment, LockedOrder, PaymentSource};
 use crate::orders::OrderStatus;
 
 /// What handling an event came to.
 pub enum Outcome {
-    /// Handled (or deliberately left alone): recorded, with what it did and the emails it
-    /// staged.
+    /// Handled by an earlier delivery: nothing was written.
+    HandledBefore,
+    /// Handled (or deliberately left alone), with what it did and the emails to stage with its
+    /// outcome.
     Done {
         what: String,
         emails: Vec<EmailMessage>,
     },
+    /// Handled, its outcome recorded and its emails staged already (by the fulfilment).
+    Recorded { what: String, staged: Staged },
     /// It names a row of ours that is not readable yet: roll back and answer 5xx, so Stripe
     /// delivers it again.
     Retry(String),
@@ -39,22 +47,40 @@ fn done_with(what: impl Into<String>, email: Option<EmailMessage>) -> Outcome {
     }
 }
 
-pub async fn handle(conn: &mut PgConnection, object: &EventObject) -> sqlx::Result<Outcome> {
+/// Claims event `event_id` and does what it asks.
+pub async fn handle(
+    conn: &mut PgConnection,
+    event_id: &str,
+    event_type: &str,
+    object: &EventObject,
+) -> sqlx::Result<Outcome> {
+    // The order the event names by itself, locked by the claim; a refund names a payment.
+    let named = match object {
+        EventObject::CheckoutSessionCompleted(session)
+        | EventObject::CheckoutSessionAsyncPaymentSucceeded(session)
+        | EventObject::CheckoutSessionExpired(session)
+        | EventObject::CheckoutSessionAsyncPaymentFailed(session) => session_order(session),
+        EventObject::PaymentIntentPaymentFailed(intent) => intent_order(intent),
+        _ => None,
+    };
+    let locked = match fulfil::claim_event(conn, event_id, event_type, named).await? {
+        Claim::HandledBefore => return Ok(Outcome::HandledBefore),
+        Claim::First(locked) => locked,
+    };
+    let order = || order_named(named, locked);
     match object {
         EventObject::CheckoutSessionCompleted(session)
         | EventObject::CheckoutSessionAsyncPaymentSucceeded(session) => {
-            completed(conn, session).await
+            completed(conn, event_id, order(), session).await
         }
-        EventObject::CheckoutSessionExpired(session) => expired(conn, session).await,
-        EventObject::CheckoutSessionAsyncPaymentFailed(session) => {
-            failed(conn, session_order(session), None).await
-        }
+        EventObject::CheckoutSessionExpired(session) => expired(conn, order(), session).await,
+        EventObject::CheckoutSessionAsyncPaymentFailed(_) => Ok(failed(order(), None)),
         EventObject::PaymentIntentPaymentFailed(intent) => {
             let reason = intent
                 .last_payment_error
                 .as_ref()
                 .and_then(|error| error.message.clone());
-            failed(conn, intent_order(intent), reason).await
+            Ok(failed(order(), reason))
         }
         EventObject::ChargeRefunded(charge) => refunded(conn, charge).await,
         _ => Ok(done("ignored: not an event Cinema acts on")),
@@ -77,26 +103,33 @@ fn intent_order(intent: &PaymentIntent) -> Option<Uuid> {
         .and_then(|id| id.parse().ok())
 }
 
-/// The order an event names, locked; or the outcome when there is none to act on.
-async fn order_named(
-    conn: &mut PgConnection,
-    order_id: Option<Uuid>,
-) -> sqlx::Result<Result<LockedOrder, Outcome>> {
-    let Some(order_id) = order_id else {
+/// The order an event named, as its claim locked it; or the outcome when there is none to act
+/// on.
+fn order_named(named: Option<Uuid>, locked: Option<LockedOrder>) -> Result<LockedOrder, Outcome> {
+    let Some(order_id) = named else {
         tracing::info!("a Stripe event for no order of Cinema's");
-        return Ok(Err(done("ignored: names no order of Cinema's")));
+        return Err(done("ignored: names no order of Cinema's"));
     };
-    match fulfil::lock_order(conn, order_id).await? {
-        Some(order) => Ok(Ok(order)),
-        // Orders are never deleted: one we named but cannot read is not committed yet.
-        None => Ok(Err(Outcome::Retry(format!(
-            "order {order_id} is not readable yet"
-        )))),
-    }
+    // Orders are never deleted: one we named but cannot read is not committed yet.
+    locked.ok_or_else(|| Outcome::Retry(format!("order {order_id} is not readable yet")))
 }
 
-async fn completed(conn: &mut PgConnection, session: &CheckoutSession) -> sqlx::Result<Outcome> {
-    let order = match order_named(conn, session_order(session)).await? {
+/// Locks the order of a payment found by the event (a refund's).
+async fn lock_named(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+) -> sqlx::Result<Result<LockedOrder, Outcome>> {
+    let locked = fulfil::lock_order(conn, order_id).await?;
+    Ok(order_named(Some(order_id), locked))
+}
+
+async fn completed(
+    conn: &mut PgConnection,
+    event_id: &str,
+    order: Result<LockedOrder, Outcome>,
+    session: &CheckoutSession,
+) -> sqlx::Result<Outcome> {
+    let order = match order {
         Ok(order) => order,
         Err(outcome) => return Ok(outcome),
     };
@@ -116,7 +149,7 @@ async fn completed(conn: &mut PgConnection, session: &CheckoutSession) -> sqlx::
         .fetch_one(&mut *conn)
         .await?;
         if recorded {
-            return Ok(done("already recorded"));
+            return Ok(done(fulfil::ALREADY_RECORDED));
         }
     }
     let payment_intent = session
@@ -160,18 +193,30 @@ async fn completed(conn: &mut PgConnection, session: &CheckoutSession) -> sqlx::
             if fulfil::flag(conn, &order, paid_amount, &paid_currency, &source, &reason).await? {
                 done(format!("flagged: {reason}"))
             } else {
-                done("already recorded")
+                done(fulfil::ALREADY_RECORDED)
             },
         );
     }
-    Ok(match fulfil::fulfil(conn, &order, &source).await? {
-        Fulfilment::Paid(receipt) => done_with("order paid", receipt),
-        Fulfilment::AlreadyRecorded => done("already recorded"),
-    })
+    Ok(
+        match fulfil::fulfil(conn, &order, &order.lines, &source, Some(event_id)).await? {
+            Fulfilment::Paid(staged) => Outcome::Recorded {
+                what: fulfil::PAID.into(),
+                staged,
+            },
+            Fulfilment::AlreadyRecorded => Outcome::Recorded {
+                what: fulfil::ALREADY_RECORDED.into(),
+                staged: Staged::default(),
+            },
+        },
+    )
 }
 
-async fn expired(conn: &mut PgConnection, session: &CheckoutSession) -> sqlx::Result<Outcome> {
-    let order = match order_named(conn, session_order(session)).await? {
+async fn expired(
+    conn: &mut PgConnection,
+    order: Result<LockedOrder, Outcome>,
+    session: &CheckoutSession,
+) -> sqlx::Result<Outcome> {
+    let order = match order {
         Ok(order) => order,
         Err(outcome) => return Ok(outcome),
     };
@@ -204,17 +249,13 @@ async fn expired(conn: &mut PgConnection, session: &CheckoutSession) -> sqlx::Re
     Ok(done("order canceled: its checkout expired"))
 }
 
-async fn failed(
-    conn: &mut PgConnection,
-    order_id: Option<Uuid>,
-    reason: Option<String>,
-) -> sqlx::Result<Outcome> {
-    let order = match order_named(conn, order_id).await? {
+fn failed(order: Result<LockedOrder, Outcome>, reason: Option<String>) -> Outcome {
+    let order = match order {
         Ok(order) => order,
-        Err(outcome) => return Ok(outcome),
+        Err(outcome) => return outcome,
     };
     if order.status != OrderStatus::Pending {
-        return Ok(done("ignored: the order is no longer pending"));
+        return done("ignored: the order is no longer pending");
     }
     let advice = order.active.then(|| {
         EmailMessage::new(
@@ -225,7 +266,7 @@ async fn failed(
             },
         )
     });
-    Ok(done_with("payment failed: the order stays pending", advice))
+    done_with("payment failed: the order stays pending", advice)
 }
 
 async fn refunded(conn: &mut PgConnection, charge: &Charge) -> sqlx::Result<Outcome> {
@@ -250,7 +291,7 @@ async fn refunded(conn: &mut PgConnection, charge: &Charge) -> sqlx::Result<Outc
         tracing::warn!(payment_id = %payment_id, "a partial refund: Cinema refunds whole orders only");
         return Ok(done("noted: a partial refund"));
     }
-    let order = match order_named(conn, Some(order_id)).await? {
+    let order = match lock_named(conn, order_id).await? {
         Ok(order) => order,
         Err(outcome) => return Ok(outcome),
     };

@@ -2,7 +2,9 @@
 //!
 //! The signature is checked on the raw body before anything reads it. Each event id is written
 //! in the transaction of the change it makes, so a redelivery (or five at once: they queue on
-//! the id's row) changes nothing, and a delivery that failed halfway is retried whole.
+//! the id's row) changes nothing, and a delivery that failed halfway is retried whole. A
+//! payment takes four round trips: the transaction's start, the event claimed with its order
+//! locked, the fulfilment with its receipt and outcome, the commit.
 
 use std::sync::LazyLock;
 
@@ -77,55 +79,47 @@ pub async fn receive_event(
     let event_id = event.id.as_str();
     let event_type = event.type_.as_str();
     let mut tx = state.db.begin().await?;
-    // A concurrent delivery of the same id waits here until this one commits or rolls back.
-    let first: Option<String> = sqlx::query_scalar(
-        "INSERT INTO stripe_events (id, type, outcome) VALUES ($1, $2, '')
-         ON CONFLICT (id) DO NOTHING RETURNING id",
-    )
-    .bind(event_id)
-    .bind(event_type)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if first.is_none() {
-        return Ok(Json(WebhookAnswer {
-            received: true,
-            outcome: "already handled".into(),
-        }));
-    }
-    let (what, emails) = match events::handle(&mut tx, &event.data.object).await? {
-        Outcome::Done { what, emails } => (what, emails),
-        Outcome::Retry(why) => {
-            tracing::warn!(
-                event_id,
-                event_type,
-                why,
-                "event deferred: Stripe will retry"
-            );
-            return Err(ApiError::ServiceUnavailable(why));
-        }
-    };
-    // The outcome and the emails in one statement: every round trip here is paid by every
-    // delivery.
-    static RECORD_OUTCOME: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "WITH outcome AS (UPDATE stripe_events SET outcome = $2 WHERE id = $1), {}
-             SELECT {}",
-            outbox::staged_cte("$3", "true"),
-            outbox::STAGED_IDS
-        )
-    });
-    let staged_ids: Vec<i64> = sqlx::query_scalar(RECORD_OUTCOME.as_str())
-        .bind(event_id)
-        .bind(&what)
-        .bind(outbox::rows(&emails))
-        .fetch_one(&mut *tx)
-        .await?;
+    let (what, staged) =
+        match events::handle(&mut tx, event_id, event_type, &event.data.object).await? {
+            // Nothing was written: dropping the transaction rolls back nothing.
+            Outcome::HandledBefore => {
+                return Ok(Json(WebhookAnswer {
+                    received: true,
+                    outcome: "already handled".into(),
+                }));
+            }
+            Outcome::Retry(why) => {
+                tracing::warn!(
+                    event_id,
+                    event_type,
+                    why,
+                    "event deferred: Stripe will retry"
+                );
+                return Err(ApiError::ServiceUnavailable(why));
+            }
+            Outcome::Recorded { what, staged } => (what, staged),
+            Outcome::Done { what, emails } => {
+                // The outcome and the emails in one statement: every round trip here is paid by
+                // every delivery.
+                static RECORD_OUTCOME: LazyLock<String> = LazyLock::new(|| {
+                    format!(
+                        "WITH outcome AS (UPDATE stripe_events SET outcome = $2 WHERE id = $1), {}
+                     SELECT {}",
+                        outbox::staged_cte("$3", "true"),
+                        outbox::STAGED_IDS
+                    )
+                });
+                let staged_ids: Vec<i64> = sqlx::query_scalar(RECORD_OUTCOME.as_str())
+                    .bind(event_id)
+                    .bind(&what)
+                    .bind(outbox::rows(&emails))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                (what, outbox::Staged::new(staged_ids, &emails))
+            }
+        };
     tx.commit().await?;
-    outbox::relay_in_background(
-        &state.db,
-        &state.mail,
-        outbox::Staged::new(staged_ids, &emails),
-    );
+    outbox::relay_in_background(&state.db, &state.mail, staged);
     tracing::info!(event_id, event_type, outcome = %what, "Stripe event handled");
     Ok(Json(WebhookAnswer {
         received: true,
