@@ -311,6 +311,95 @@ async fn an_amount_that_does_not_match_is_flagged_not_fulfilled(db: PgPool) {
     assert_eq!(payments, 1);
 }
 
+/// Lines repriced by a change the event's lock waited for, the total unchanged (so the amount
+/// matches): the payment records the new prices, and the receipt shows what was recorded.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_receipt_shows_the_prices_paid_after_a_change_the_event_waited_for(db: PgPool) {
+    let (app, stripe) = TestApp::spawn_with_stripe(db).await;
+    let c = app.fixture_catalog().await;
+    let (_, _, completed) = paid_order(&app, &stripe, c.movie("C")).await;
+    // Bob orders Alpha Signal (9.99) and Brave Little Town (4.99).
+    let bob = app.make_user(Role::User).await;
+    let added = app
+        .post("/cart/items")
+        .bearer_auth(&bob.token)
+        .json(&json!({"movie_id": c.movie("B")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 201);
+    let (id, _) = checkout_of(&app, &bob, c.movie("A")).await;
+    let mut event = another_event(&completed, "checkout.session.completed");
+    let object = &mut event["data"]["object"];
+    object["id"] = json!("cs_test_repriced");
+    object["metadata"]["order_id"] = json!(id.to_string());
+    object["client_reference_id"] = json!(id.to_string());
+    object["payment_intent"] = json!("pi_test_repriced");
+    object["amount_total"] = json!(1498);
+
+    // A change holds the order and swaps its lines' prices while the event waits for it.
+    let mut change = app.state.db.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM orders WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(id)
+        .execute(&mut *change)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE order_items
+         SET price_at_order = CASE WHEN name = 'Alpha Signal' THEN 4.99 ELSE 9.99 END
+         WHERE order_id = $1",
+    )
+    .bind(id)
+    .execute(&mut *change)
+    .await
+    .unwrap();
+    let body = event.to_string();
+    let delivery = deliver(&app, &body, &stripe.webhook_secret, None);
+    let commit_once_waited_for = async {
+        for _ in 0..500 {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE wait_event_type = 'Lock' AND datname = current_database()",
+            )
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        change.commit().await.unwrap();
+    };
+    let (answer, ()) = tokio::join!(delivery, commit_once_waited_for);
+    assert_eq!(answer.status(), 200);
+
+    let paid: Vec<(String, String)> = sqlx::query_as(
+        "SELECT i.name, i.price::text FROM payment_items i JOIN payments p ON p.id = i.payment_id
+         WHERE p.order_id = $1 ORDER BY i.name",
+    )
+    .bind(id)
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    let swapped = [("Alpha Signal", "4.99"), ("Brave Little Town", "9.99")];
+    let swapped: Vec<(String, String)> = swapped
+        .iter()
+        .map(|(name, price)| (name.to_string(), price.to_string()))
+        .collect();
+    assert_eq!(paid, swapped);
+    app.deliver_mail().await;
+    let receipt = emails_to(&bob.email)
+        .await
+        .into_iter()
+        .find(|email| email.subject.contains("receipt"))
+        .expect("a receipt");
+    for (name, price) in &swapped {
+        let line = format!("- {name}: {price} USD");
+        assert!(receipt.text.contains(&line), "{line} in {}", receipt.text);
+    }
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn an_authentic_event_that_does_not_parse_is_kept(db: PgPool) {
     let (app, stripe) = TestApp::spawn_with_stripe(db).await;

@@ -146,8 +146,10 @@ fn by_movie() -> String {
                      ELSE coalesce(m.name, n.name) END AS label,
                 {FIGURES}, 0::bigint AS groups, true AS complete
          FROM page p
-         LEFT JOIN movies m ON m.id = p.key
-         LEFT JOIN sold_movie_names n ON n.movie_id = p.key
+         -- Lookups, not joins: the generic plan would hash every sold movie's name.
+         LEFT JOIN LATERAL (SELECT name FROM movies WHERE id = p.key LIMIT 1) m ON true
+         LEFT JOIN LATERAL (
+             SELECT name FROM sold_movie_names WHERE movie_id = p.key LIMIT 1) n ON true
          UNION ALL
          SELECT true, 0, 'all', 'all', {FIGURES},
                 coalesce($8, 0) + (SELECT count(*) FROM lines WHERE NOT in_span),
