@@ -105,9 +105,11 @@ BEGIN
         RETURN;
     END IF;
     b_at := b::timestamp AT TIME ZONE 'UTC';
-    -- A tail only after the last folded midnight, and only when the range reaches its minute.
+    -- A tail only after the last folded midnight, only when the range reaches its minute, and
+    -- never to a midnight (that is the fold's, an hour later: a span to it is the fold's span).
     wanted := date_trunc('minute', now() - interval '2 minutes');
-    IF b <> last_folded OR wanted <= b_at OR wanted > hi THEN
+    IF b <> last_folded OR wanted <= b_at OR wanted > hi
+        OR wanted = date_trunc('day', wanted AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' THEN
         wanted := b_at;
     END IF;
     until := b_at;

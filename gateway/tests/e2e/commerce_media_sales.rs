@@ -486,8 +486,9 @@ async fn sales_read_the_same_from_the_running_totals(db: PgPool) {
     // Ranges reaching the present read today's sales up to a minute or two ago from a tail (by
     // movie, from a span to that minute), made by the first report that needed it.
     let tail_due: bool = sqlx::query_scalar(
-        "SELECT date_trunc('minute', now() - interval '2 minutes')
-                > max(day)::timestamp AT TIME ZONE 'UTC' FROM sales_totals",
+        "SELECT w > (SELECT max(day) FROM sales_totals)::timestamp AT TIME ZONE 'UTC'
+                AND w <> date_trunc('day', w AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+         FROM (SELECT date_trunc('minute', now() - interval '2 minutes') AS w) fresh",
     )
     .fetch_one(&db)
     .await
