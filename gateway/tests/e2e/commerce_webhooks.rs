@@ -120,6 +120,19 @@ fn another_event(event: &Value, kind: &str) -> Value {
     event
 }
 
+/// A completed event like `completed` (a new id) for session `cs_test_{session}` of `order`,
+/// which paid `amount_total` cents.
+fn completed_for(completed: &Value, order: Uuid, session: &str, amount_total: i64) -> Value {
+    let mut event = another_event(completed, "checkout.session.completed");
+    let object = &mut event["data"]["object"];
+    object["id"] = json!(format!("cs_test_{session}"));
+    object["metadata"]["order_id"] = json!(order.to_string());
+    object["client_reference_id"] = json!(order.to_string());
+    object["payment_intent"] = json!(format!("pi_test_{session}"));
+    object["amount_total"] = json!(amount_total);
+    event
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn only_a_valid_signature_is_heard(db: PgPool) {
     let (app, stripe) = TestApp::spawn_with_stripe(db).await;
@@ -259,19 +272,13 @@ async fn an_amount_that_does_not_match_is_flagged_not_fulfilled(db: PgPool) {
     // Another order of another user, "paid" with one cent less.
     let bob = app.make_user(Role::User).await;
     let (id, _) = checkout_of(&app, &bob, c.movie("B")).await;
-    let mut short = another_event(&completed, "checkout.session.completed");
-    let object = &mut short["data"]["object"];
-    object["id"] = json!("cs_test_short");
-    object["metadata"]["order_id"] = json!(id.to_string());
-    object["client_reference_id"] = json!(id.to_string());
-    object["payment_intent"] = json!("pi_test_short");
     let total = scalar(
         &app,
         "SELECT (total * 100)::bigint FROM orders WHERE id = $1",
         id,
     )
     .await;
-    object["amount_total"] = json!(total - 1);
+    let short = completed_for(&completed, id, "short", total - 1);
     let answer = deliver(&app, &short.to_string(), &stripe.webhook_secret, None).await;
     assert_eq!(answer.status(), 200);
     let flagged: (String, String) =
@@ -329,13 +336,7 @@ async fn a_receipt_shows_the_prices_paid_after_a_change_the_event_waited_for(db:
         .unwrap();
     assert_eq!(added.status(), 201);
     let (id, _) = checkout_of(&app, &bob, c.movie("A")).await;
-    let mut event = another_event(&completed, "checkout.session.completed");
-    let object = &mut event["data"]["object"];
-    object["id"] = json!("cs_test_repriced");
-    object["metadata"]["order_id"] = json!(id.to_string());
-    object["client_reference_id"] = json!(id.to_string());
-    object["payment_intent"] = json!("pi_test_repriced");
-    object["amount_total"] = json!(1498);
+    let event = completed_for(&completed, id, "repriced", 1498);
 
     // A change holds the order and swaps its lines' prices while the event waits for it.
     let mut change = app.state.db.begin().await.unwrap();

@@ -176,7 +176,7 @@ pub async fn fulfil(
             outbox::STAGED_IDS
         )
     });
-    let receipt: Vec<EmailMessage> = order
+    let receipts: Vec<EmailMessage> = order
         .active
         .then(|| receipt(order, lines))
         .into_iter()
@@ -190,7 +190,7 @@ pub async fn fulfil(
             .bind(source.session_id)
             .bind(source.payment_intent)
             .bind(event_id)
-            .bind(outbox::rows(&receipt))
+            .bind(outbox::rows(&receipts))
             .fetch_one(&mut *conn)
             .await?;
     if !paid {
@@ -199,8 +199,8 @@ pub async fn fulfil(
     // The receipt was written from the lines read with the lock; a line repriced by a commit
     // the lock waited for is written anew (rare: the totals then differ, and the payment is
     // flagged before this, unless the new prices add up to the same total).
-    if written.0 != lines && !receipt.is_empty() {
-        let corrected = vec![self::receipt(order, &written.0)];
+    if written.0 != lines && !receipts.is_empty() {
+        let corrected = vec![receipt(order, &written.0)];
         sqlx::query("UPDATE email_outbox SET message = $2 WHERE id = $1")
             .bind(staged_ids.first().copied())
             .bind(Json(&corrected[0]))
@@ -210,7 +210,7 @@ pub async fn fulfil(
             staged_ids, &corrected,
         )));
     }
-    Ok(Fulfilment::Paid(outbox::Staged::new(staged_ids, &receipt)))
+    Ok(Fulfilment::Paid(outbox::Staged::new(staged_ids, &receipts)))
 }
 
 /// The receipt of a paid order with these lines.
