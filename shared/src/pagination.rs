@@ -7,6 +7,9 @@ use crate::error::{ApiError, FieldError};
 pub const DEFAULT_PER_PAGE: u32 = 20;
 pub const MAX_PER_PAGE: u32 = 100;
 
+/// The largest offset a page asks for: no list holds a trillion rows.
+pub const MAX_OFFSET: i64 = 1 << 40;
+
 /// `page` (from 1) and `per_page` (1 to 100). Embed with `#[serde(flatten)]` in a list's query.
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct PageRequest {
@@ -67,8 +70,13 @@ impl PageRequest {
         self.per_page
     }
 
+    /// At most [`MAX_OFFSET`]: past any list's end, and small enough that a statement can add
+    /// pages to it without overflowing a bigint (a page near `i64::MAX` made `limit + offset`
+    /// a 500 in the searched listings).
     pub fn offset(&self) -> i64 {
-        (self.page - 1).saturating_mul(self.per_page)
+        (self.page - 1)
+            .saturating_mul(self.per_page)
+            .min(MAX_OFFSET)
     }
 }
 
@@ -121,6 +129,22 @@ impl<T> Page<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_page_leaves_room_for_arithmetic() {
+        let request = PageRequest {
+            page: i64::MAX,
+            per_page: i64::from(MAX_PER_PAGE),
+        };
+        request.validate().unwrap();
+        assert_eq!(request.offset(), MAX_OFFSET);
+        assert!(
+            request
+                .offset()
+                .checked_add(request.limit() * 1000)
+                .is_some()
+        );
+    }
 
     #[test]
     fn offsets_follow_pages() {

@@ -766,6 +766,22 @@ async fn purchases_list_owned_movies_with_every_filter(db: PgPool) {
     )
     .await;
     assert_eq!(theirs["total"], 1);
+    // A page past any list's end is empty, searched or not (its offset plus the page's size
+    // once overflowed Postgres's bigint: a 500).
+    for path in [
+        "/users/me/purchases?page=9223372036854775806&search=alpha",
+        "/users/me/purchases?page=9223372036854775807&per_page=100",
+    ] {
+        let past = json_of(call(&app, Method::GET, path, &ann).await, 200).await;
+        assert_eq!(past["items"].as_array().map(Vec::len), Some(0), "{path}");
+    }
+    let past = app
+        .get("/movies?page=9223372036854775806&search=alpha")
+        .send()
+        .await
+        .unwrap();
+    let past = json_of(past, 200).await;
+    assert_eq!(past["items"].as_array().map(Vec::len), Some(0));
     problem(app.get("/users/me/purchases").send().await.unwrap(), 401).await;
     problem(
         call(&app, Method::GET, "/users/me/purchases?sort=cost", &ann).await,
