@@ -127,18 +127,17 @@ impl TestApp {
         self.request(Method::PATCH, path)
     }
 
-    /// Waits (a few seconds at most) until every email a request staged has been tried by the
-    /// relay that request started after its answer: none waits untried, none is being queued.
+    /// Waits (a few seconds at most) until the relays requests started after their answers
+    /// have finished and no relay of the janitor holds a claim.
     pub async fn outbox_settled(&self) {
         for _ in 0..100 {
-            let busy: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM email_outbox
-                                WHERE attempts = 0 OR claimed_until > now())",
+            let claimed: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM email_outbox WHERE claimed_until > now())",
             )
             .fetch_one(&self.state.db)
             .await
             .expect("reading the outbox");
-            if !busy {
+            if !claimed && self.state.mail.gate().in_flight() == 0 {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -4,7 +4,8 @@
 //!
 //! No queue call runs inside a transaction here either. The request that staged emails queues
 //! them after its commit from what it still holds, then deletes what the queue took; what it
-//! could not queue waits for the janitor, which takes only emails older than its age limit, so
+//! could not queue waits for the janitor (so does what a request stages in the few seconds
+//! after a queue call failed: [`gate`]), which takes only emails older than its age limit, so
 //! the two do not race for fresh ones. The janitor's relay claims each batch for a while (a
 //! short statement of its own), queues it, then deletes what the queue took. A relay that dies
 //! between queueing and deleting leaves the email to be queued again; the mailer sends each
@@ -16,6 +17,10 @@ use anyhow::Context;
 use sqlx::{PgConnection, PgPool, types::Json};
 
 use crate::email::{EmailMessage, EmailQueue, QueuedEmail, SQS_BATCH_LIMIT};
+
+pub mod gate;
+
+use gate::RelayGate;
 
 /// Emails written to the outbox in a transaction, kept in memory to queue after its commit.
 #[derive(Debug, Default)]
@@ -80,28 +85,34 @@ pub async fn stage(
 
 /// After commit: queues the `staged` emails without making the caller wait for the queue, so
 /// an answer never depends on (or reveals, by its timing) whether an email was sent. What the
-/// queue refuses, or what a frozen Lambda container never finishes, the janitor relays.
+/// queue refuses, what a frozen Lambda container never finishes, and what arrives while the
+/// queue rests after a failure ([`gate`]), the janitor relays.
 pub fn relay_in_background(db: &PgPool, mail: &EmailQueue, staged: Staged) {
-    if staged.0.is_empty() {
+    if staged.0.is_empty() || mail.gate().resting() {
         return;
     }
+    let running = RelayGate::start(mail.gate());
     let (db, mail) = (db.clone(), mail.clone());
     tokio::spawn(async move {
+        let _running = running;
         if let Err(err) = relay(&db, &mail, staged).await {
-            tracing::warn!(error = ?err, "emails left in the outbox for the janitor");
+            // One line, not the error's whole debug tree: an outage writes one per rest.
+            tracing::warn!(error = %format!("{err:#}"), "emails left in the outbox for the janitor");
         }
     });
 }
 
 /// Queues the `staged` emails, whose transaction committed; returns how many the queue took.
-/// No claim is needed: the janitor leaves emails this young alone.
-pub async fn relay(db: &PgPool, mail: &EmailQueue, staged: Staged) -> anyhow::Result<u64> {
+/// No claim is needed: the janitor leaves emails this young alone. A failed queue call rests
+/// the queue for this process's requests.
+async fn relay(db: &PgPool, mail: &EmailQueue, staged: Staged) -> anyhow::Result<u64> {
     let mut relayed = 0;
     for batch in staged.0.chunks(SQS_BATCH_LIMIT) {
         let ids: Vec<i64> = batch.iter().map(|email| email.id).collect();
         let queued = match mail.enqueue_batch(batch).await {
             Ok(queued) => queued,
             Err(err) => {
+                mail.gate().rest();
                 mark_tried(db, &ids).await?;
                 return Err(err).context("relaying staged emails");
             }
