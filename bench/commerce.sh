@@ -5,7 +5,8 @@
 # gets throughput, p50, p99 and the plans. Ordering uses a fresh 10-movie cart per request (one
 # buyer per order); the webhook case delivers a signed `checkout.session.completed` for a
 # different pending order per request (`cinema generate-webhook-events`), first with the mail
-# queue refusing, then relayed to the local queue. Restart the local cloud before a run
+# queue unreachable, then relayed to a queue that keeps nothing (`cinema bench-queue`), then to
+# the local queue. Restart the local cloud before a run
 # (`make down up`): the local SQS server slows down with every message a run leaves it.
 #
 #   bench/commerce.sh                # everything, from a fresh bench database
@@ -164,7 +165,13 @@ webhook_case() {
 # which shares the two cores with everything else here; on AWS the queue is not on the machine.
 webhook_case "Stripe webhook: a checkout completed, the queue unreachable (relay left to the janitor)" \
     "$QUEUE_URL" AWS_ENDPOINT_URL_SQS=http://127.0.0.1:9
-# Then as deployed: each receipt relayed to the local queue after commit, and mailed by the pump.
+# Then relayed after commit to a queue that takes every message and keeps none (`cinema
+# bench-queue`): the request path as deployed, without a queue server on the machine's cores.
+start_bench_queue
+webhook_case "Stripe webhook: a checkout completed (receipt relayed to a queue that keeps nothing)" \
+    "$QUEUE_URL" AWS_ENDPOINT_URL_SQS="$BENCH_QUEUE"
+relayed_everything
+# Then with the local queue as well: each receipt relayed to moto, on the same cores.
 webhook_case "Stripe webhook: a checkout completed (receipt relayed to the local queue)" "$QUEUE_URL"
 
 write_report "Commerce benchmark" "Data: $COUNTS (\`cinema generate-commerce\` over a

@@ -130,7 +130,18 @@ restart_gateway MAIL_QUEUE_URL="$QUEUE_URL" AWS_ENDPOINT_URL_SQS=http://127.0.0.
 run_case "Post a reply, the queue unreachable (relay left to the janitor; pool of $WRITE_POOL)" \
     "$BASE/movies/$MOVIE/comments" "-s $WORK/reply.lua" "" "" 25 \
     "SELECT max(id) FROM email_outbox"
-# Then as deployed: each email relayed to the local queue after commit, and mailed by the pump.
+# Then relayed after commit to a queue that takes every message and keeps none (`cinema
+# bench-queue`): the request path as deployed (the SDK's signed call, the outbox row deleted),
+# without a queue server on the machine's two cores.
+sql "DELETE FROM email_outbox" >/dev/null
+start_bench_queue
+restart_gateway MAIL_QUEUE_URL="$QUEUE_URL" AWS_ENDPOINT_URL_SQS="$BENCH_QUEUE" \
+    DATABASE_MAX_CONNECTIONS="$WRITE_POOL" "${BENCH_LIMITS[@]}"
+run_case "Post a reply (+ notification + outbox, relayed to a queue that keeps nothing; pool of $WRITE_POOL)" \
+    "$BASE/movies/$MOVIE/comments" "-s $WORK/reply.lua" "" "" 25 \
+    "SELECT max(id) FROM email_outbox"
+relayed_everything
+# Then with the local queue as well: each email relayed to moto, on the same cores.
 sql "DELETE FROM email_outbox" >/dev/null
 restart_gateway MAIL_QUEUE_URL="$QUEUE_URL" DATABASE_MAX_CONNECTIONS="$WRITE_POOL" "${BENCH_LIMITS[@]}"
 run_case "Post a reply (+ notification + outbox, relayed to the local queue; pool of $WRITE_POOL)" \
@@ -141,5 +152,6 @@ write_report "Engagement benchmark" "Data: $COUNTS (\`cinema generate-engagement
 10,000-movie catalog). Each list is one statement on the read pool, the caller's session
 checked within it; posting also reads the caller's role and session first. Posting
 writes the reply, its notification and its outbox row in one transaction, all on one movie
-(32 viewers in turn reply to its 200 newest threads, in turn), and relays the email to the local
-SQS server after commit."
+(32 viewers in turn reply to its 200 newest threads, in turn), and relays the email after
+commit: to no queue (unreachable), to one that keeps nothing (\`cinema bench-queue\`), or to the
+local SQS server."

@@ -22,6 +22,8 @@ POOL=${BENCH_POOL:-4}
 # pool of 4 those cases measured this machine's flush latency times 4, not the code.
 WRITE_POOL=${BENCH_WRITE_POOL:-10}
 WORK=$(mktemp -d)
+# `cinema bench-queue`: an SQS endpoint that takes every message and keeps none (start_bench_queue).
+BENCH_QUEUE=http://127.0.0.1:${BENCH_QUEUE_PORT:-9325}
 REL=$CARGO_TARGET_DIR/release
 BASE=http://127.0.0.1:$PORT/api/v1
 ROWS=()
@@ -59,13 +61,39 @@ start_gateway() {
         DATABASE_URL="$BENCH_URL" DATABASE_MAX_CONNECTIONS="$POOL" GATEWAY_ADDR="127.0.0.1:$PORT" \
         RUST_LOG=warn "$@" "$REL/cinema-gateway" >"$WORK/gateway.log" 2>&1 &
     GATEWAY=$!
-    trap 'kill $GATEWAY 2>/dev/null || true; rm -rf "$WORK"' EXIT
+    trap 'kill $GATEWAY ${SINK:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
     for _ in $(seq 1 50); do
         curl -fsS "$BASE/health" >/dev/null 2>&1 && return 0
         sleep 0.2
     done
     echo "the gateway did not start: $(cat "$WORK/gateway.log")" >&2
     return 1
+}
+
+# start_bench_queue: the queue the relayed cases point AWS_ENDPOINT_URL_SQS at when they measure
+# the request path as deployed without a queue server on the machine (moto takes about a core).
+start_bench_queue() {
+    [[ -n "${SINK:-}" ]] && return 0
+    "$REL/cinema" bench-queue --addr "${BENCH_QUEUE#http://}" >"$WORK/bench-queue.log" 2>&1 &
+    SINK=$!
+    for _ in $(seq 1 50); do
+        grep -q "bench queue on" "$WORK/bench-queue.log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "the bench queue did not start: $(cat "$WORK/bench-queue.log")" >&2
+    return 1
+}
+
+# relayed_everything: after a relayed case, every email the run staged left the outbox (a relay
+# that failed would have measured the outage path instead).
+relayed_everything() {
+    local left
+    sleep 1 # the last requests' relays
+    left=$(sql "SELECT count(*) FROM email_outbox")
+    if [[ $left != 0 ]]; then
+        echo "$left emails were not relayed: the case did not measure relaying" >&2
+        return 1
+    fi
 }
 
 # restart_gateway [VAR=value ...]: the gateway stopped and started again with other settings.

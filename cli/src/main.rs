@@ -1,6 +1,7 @@
 //! `cinema`: the operator's commands. Each reads the same environment as the functions.
 
 mod admin;
+mod bench_queue;
 mod generate;
 mod generate_commerce;
 mod generate_engagement;
@@ -70,6 +71,12 @@ enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Serve an SQS endpoint that takes every message and keeps nothing, for benchmarks that
+    /// measure the relay's path without a queue server on the machine.
+    BenchQueue {
+        #[arg(long, default_value = "127.0.0.1:9325")]
+        addr: String,
+    },
     /// Generate a large catalog for benchmarks, made inside Postgres.
     GenerateCatalog {
         #[arg(long, default_value_t = 100_000)]
@@ -94,6 +101,9 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Openapi = cli.command {
         println!("{}", cinema_gateway::openapi::document().to_pretty_json()?);
         return Ok(());
+    }
+    if let Command::BenchQueue { addr } = &cli.command {
+        return bench_queue::serve(addr).await;
     }
     // Operator work (migrations, generators) may run longer than any request may.
     let database = DatabaseConfig {
@@ -120,7 +130,9 @@ async fn main() -> anyhow::Result<()> {
                 config.media_bucket, config.mail_queue_url
             );
         }
-        Command::Openapi => unreachable!("answered before the settings are read"),
+        Command::Openapi | Command::BenchQueue { .. } => {
+            unreachable!("answered before the settings are read")
+        }
         Command::CreateAdmin { email } => {
             admin::create_admin(&db::lazy_pool(&database)?, &email).await?;
         }

@@ -4,7 +4,7 @@
 //! Requests never talk to the queue themselves: they stage emails in the outbox
 //! ([`crate::outbox`]), and the relay puts them here after the change commits.
 
-use std::sync::Arc;
+use std::{borrow::Borrow, sync::Arc};
 
 use anyhow::Context;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
@@ -154,13 +154,16 @@ impl EmailQueue {
 
     /// Puts up to [`SQS_BATCH_LIMIT`] emails on the queue in one call; returns the ids of the
     /// ones the queue took (a batch can succeed in part).
-    pub async fn enqueue_batch(&self, batch: &[QueuedEmail]) -> anyhow::Result<Vec<i64>> {
+    pub async fn enqueue_batch<E: Borrow<QueuedEmail>>(
+        &self,
+        batch: &[E],
+    ) -> anyhow::Result<Vec<i64>> {
         anyhow::ensure!(
             batch.len() <= SQS_BATCH_LIMIT,
             "an SQS batch holds at most 10"
         );
         let mut request = self.client.send_message_batch().queue_url(&self.queue_url);
-        for email in batch {
+        for email in batch.iter().map(Borrow::borrow) {
             request = request.entries(
                 SendMessageBatchRequestEntry::builder()
                     .id(email.id.to_string())

@@ -9,6 +9,7 @@ use crate::{
     config::Config,
     db::{self, Reads},
     email::EmailQueue,
+    outbox::Relay,
     storage::Storage,
 };
 
@@ -19,6 +20,8 @@ pub struct AppState {
     pub reads: Reads,
     pub config: Arc<Config>,
     pub mail: EmailQueue,
+    /// Queues what requests staged in the outbox, after their commits.
+    pub relay: Relay,
     pub storage: Storage,
 }
 
@@ -44,10 +47,20 @@ impl AppState {
         );
         Self {
             reads: Reads::beside(&db),
+            relay: Relay::new(db.clone(), mail.clone()),
             db,
             config: Arc::new(config),
             mail,
             storage,
+        }
+    }
+
+    /// The same state with its emails going to `mail` (the relay follows).
+    pub fn with_mail(self, mail: EmailQueue) -> Self {
+        Self {
+            relay: Relay::new(self.db.clone(), mail.clone()),
+            mail,
+            ..self
         }
     }
 }

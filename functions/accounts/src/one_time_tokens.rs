@@ -88,7 +88,7 @@ pub async fn send_if_eligible(
         None => outbox::Staged::default(),
     };
     tx.commit().await?;
-    outbox::relay_in_background(&state.db, &state.mail, staged);
+    state.relay.after_commit(staged);
     Ok(())
 }
 

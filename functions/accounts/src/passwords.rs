@@ -82,7 +82,7 @@ pub async fn reset(
             })?;
     let staged = set_password(&mut tx, user_id, &hash, &body.email, None).await?;
     tx.commit().await?;
-    outbox::relay_in_background(&state.db, &state.mail, staged);
+    state.relay.after_commit(staged);
     Ok(Json(Done {
         detail: "the password was reset; sign in with the new one",
     }))
@@ -132,7 +132,7 @@ pub async fn change(
     let mut tx = state.db.begin().await?;
     let staged = set_password(&mut tx, user.id, &hash, &email, Some(user.session_id)).await?;
     tx.commit().await?;
-    outbox::relay_in_background(&state.db, &state.mail, staged);
+    state.relay.after_commit(staged);
     Ok(Json(Done {
         detail: "the password was changed; other sessions were signed out",
     }))

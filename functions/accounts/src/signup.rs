@@ -83,7 +83,7 @@ pub async fn register(
     let staged =
         one_time_tokens::stage(&mut tx, &state, id, &body.email, Purpose::Activation).await?;
     tx.commit().await?;
-    outbox::relay_in_background(&state.db, &state.mail, staged);
+    state.relay.after_commit(staged);
     Ok((
         StatusCode::CREATED,
         Json(Account {
@@ -132,7 +132,7 @@ pub async fn activate(
     )
     .await?;
     tx.commit().await?;
-    outbox::relay_in_background(&state.db, &state.mail, staged);
+    state.relay.after_commit(staged);
     Ok(Json(Account {
         id: user_id,
         email: body.email,

@@ -432,11 +432,10 @@ async fn resend_and_forgot_answer_the_same_with_the_queue_down(db: PgPool) {
     assert_eq!(app.register(&pending, STRONG_PASSWORD).await.status(), 201);
     app.deliver_mail().await;
 
-    let mut cut_off = app.state.clone();
-    cut_off.mail = EmailQueue::new(
+    let cut_off = app.state.clone().with_mail(EmailQueue::new(
         app.state.mail.client().clone(),
         format!("{}-gone", app.state.mail.queue_url()),
-    );
+    ));
     let outage = TestApp::serve(cut_off, &TestConfig::from_env().mailer).await;
     let nobody = unique_email("nobody");
     for (path, registered) in [

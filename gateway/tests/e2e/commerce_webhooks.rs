@@ -444,11 +444,10 @@ async fn with_the_mail_queue_down_the_receipt_goes_out_once_later(db: PgPool) {
     let ann = app.make_user(Role::User).await;
     let (id, url) = checkout_of(&app, &ann, c.movie("A")).await;
     // The same app, but its queue is gone: Stripe's webhook reaches this one.
-    let mut cut_off = app.state.clone();
-    cut_off.mail = EmailQueue::new(
+    let cut_off = app.state.clone().with_mail(EmailQueue::new(
         app.state.mail.client().clone(),
         format!("{}-gone", app.state.mail.queue_url()),
-    );
+    ));
     let outage = TestApp::serve(cut_off, &TestConfig::from_env().mailer).await;
     stripe.point_at(&outage.url("/payments/webhook")).await;
     stripe.pay(&url, "succeed").await;

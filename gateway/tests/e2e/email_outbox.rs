@@ -28,11 +28,10 @@ async fn emails_of_a_delete_made_while_the_queue_is_down_go_out_later(db: PgPool
     app.put_in_carts(carted, &owners).await;
 
     // The same API, its mail queue unreachable.
-    let mut cut_off = app.state.clone();
-    cut_off.mail = EmailQueue::new(
+    let cut_off = app.state.clone().with_mail(EmailQueue::new(
         app.state.mail.client().clone(),
         format!("{}-gone", app.state.mail.queue_url()),
-    );
+    ));
     let outage = TestApp::serve(cut_off, &TestConfig::from_env().mailer).await;
     let deleted = outage
         .request(
@@ -95,12 +94,13 @@ async fn after_a_failed_queue_call_requests_leave_the_queue_alone_for_a_rest(db:
     app.deliver_mail().await;
 
     let rest = Duration::from_millis(800);
-    let mut cut_off = app.state.clone();
-    cut_off.mail = EmailQueue::new(
-        app.state.mail.client().clone(),
-        format!("{}-gone", app.state.mail.queue_url()),
-    )
-    .resting_for(rest);
+    let cut_off = app.state.clone().with_mail(
+        EmailQueue::new(
+            app.state.mail.client().clone(),
+            format!("{}-gone", app.state.mail.queue_url()),
+        )
+        .resting_for(rest),
+    );
     let outage = TestApp::serve(cut_off, &TestConfig::from_env().mailer).await;
     let forgot = |email: String| {
         let outage = &outage;
@@ -148,5 +148,42 @@ async fn after_a_failed_queue_call_requests_leave_the_queue_alone_for_a_rest(db:
             .filter(|email| email.subject == "Reset your Cinema password")
             .collect();
         assert_eq!(resets.len(), 1, "one reset email to {user}");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn emails_staged_by_many_requests_at_once_are_each_relayed_and_sent_once(db: PgPool) {
+    // One client asks for them all.
+    let app = TestApp::spawn_with(db, |config| config.api.accounts.email_per_client = 100).await;
+    let mut users = Vec::new();
+    for _ in 0..15 {
+        users.push(app.signed_up().await);
+    }
+    app.deliver_mail().await;
+
+    // More than a queue batch (ten) handed to the relay at once.
+    let answers = futures::future::join_all(users.iter().map(|email| {
+        app.post("/auth/password/forgot")
+            .json(&json!({ "email": email }))
+            .send()
+    }))
+    .await;
+    for answer in answers {
+        assert_eq!(answer.unwrap().status(), 202);
+    }
+    app.outbox_settled().await;
+    assert_eq!(
+        waiting(&app.state.db).await,
+        0,
+        "the requests' relay queued them all, no janitor needed"
+    );
+    app.deliver_mail().await;
+    for user in &users {
+        let resets = emails_to(user)
+            .await
+            .into_iter()
+            .filter(|email| email.subject == "Reset your Cinema password")
+            .count();
+        assert_eq!(resets, 1, "one reset email to {user}");
     }
 }

@@ -19,12 +19,13 @@ use sqlx::{PgConnection, PgPool, types::Json};
 use crate::email::{EmailMessage, EmailQueue, QueuedEmail, SQS_BATCH_LIMIT};
 
 pub mod gate;
+mod relay;
 
-use gate::RelayGate;
+pub use relay::Relay;
 
 /// Emails written to the outbox in a transaction, kept in memory to queue after its commit.
 #[derive(Debug, Default)]
-#[must_use = "staged emails are queued by relay_in_background after commit"]
+#[must_use = "staged emails are queued by Relay::after_commit"]
 pub struct Staged(Vec<QueuedEmail>);
 
 impl Staged {
@@ -64,7 +65,7 @@ pub fn staged_cte(messages: &str, condition: &str) -> String {
 /// The ids the `staged` query wrote, in the messages' order: a column for [`Staged::new`].
 pub const STAGED_IDS: &str = "ARRAY(SELECT id FROM staged ORDER BY id)";
 
-/// Writes `messages` in the caller's transaction; queue them with [`relay_in_background`] after
+/// Writes `messages` in the caller's transaction; queue them with [`Relay::after_commit`] after
 /// commit.
 pub async fn stage(
     conn: &mut PgConnection,
@@ -81,51 +82,6 @@ pub async fn stage(
         .fetch_one(conn)
         .await?;
     Ok(Staged::new(ids, messages))
-}
-
-/// After commit: queues the `staged` emails without making the caller wait for the queue, so
-/// an answer never depends on (or reveals, by its timing) whether an email was sent. What the
-/// queue refuses, what a frozen Lambda container never finishes, and what arrives while the
-/// queue rests after a failure ([`gate`]), the janitor relays.
-pub fn relay_in_background(db: &PgPool, mail: &EmailQueue, staged: Staged) {
-    if staged.0.is_empty() || mail.gate().resting() {
-        return;
-    }
-    let running = RelayGate::start(mail.gate());
-    let (db, mail) = (db.clone(), mail.clone());
-    tokio::spawn(async move {
-        let _running = running;
-        if let Err(err) = relay(&db, &mail, staged).await {
-            // One line, not the error's whole debug tree: an outage writes one per rest.
-            tracing::warn!(error = %format!("{err:#}"), "emails left in the outbox for the janitor");
-        }
-    });
-}
-
-/// Queues the `staged` emails, whose transaction committed; returns how many the queue took.
-/// No claim is needed: the janitor leaves emails this young alone. A failed queue call rests
-/// the queue for this process's requests.
-async fn relay(db: &PgPool, mail: &EmailQueue, staged: Staged) -> anyhow::Result<u64> {
-    let mut relayed = 0;
-    for batch in staged.0.chunks(SQS_BATCH_LIMIT) {
-        let ids: Vec<i64> = batch.iter().map(|email| email.id).collect();
-        let queued = match mail.enqueue_batch(batch).await {
-            Ok(queued) => queued,
-            Err(err) => {
-                mail.gate().rest();
-                mark_tried(db, &ids).await?;
-                return Err(err).context("relaying staged emails");
-            }
-        };
-        delete_queued(db, &queued).await?;
-        relayed += queued.len() as u64;
-        if queued.len() < ids.len() {
-            let refused: Vec<i64> = ids.into_iter().filter(|id| !queued.contains(id)).collect();
-            mark_tried(db, &refused).await?;
-            anyhow::bail!("the queue refused {} staged emails", refused.len());
-        }
-    }
-    Ok(relayed)
 }
 
 /// Queues every email staged at least `age` ago: what a request could not relay.

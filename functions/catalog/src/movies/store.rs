@@ -391,6 +391,6 @@ pub async fn delete(state: &AppState, id: Uuid, force: bool) -> ApiResult<()> {
         })?;
     tx.commit().await?;
     // The delete stands either way; what the queue refuses, the janitor relays later.
-    outbox::relay_in_background(&state.db, &state.mail, staged);
+    state.relay.after_commit(staged);
     Ok(())
 }

@@ -122,7 +122,7 @@ pub async fn checkout(
             Fulfilment::AlreadyRecorded => outbox::Staged::default(),
         };
         tx.commit().await?;
-        outbox::relay_in_background(&state.db, &state.mail, staged);
+        state.relay.after_commit(staged);
         return Ok(Json(answer(&order, None, OrderStatus::Paid, old_total)));
     }
     let stripe = payments.stripe()?;

@@ -133,7 +133,7 @@ pub async fn refund_order(
         let email = fulfil::revoke(&mut tx, &order, refund.payment_id, None).await?;
         let staged = outbox::stage(&mut tx, &email.into_iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
-        outbox::relay_in_background(&state.db, &state.mail, staged);
+        state.relay.after_commit(staged);
         return Ok((StatusCode::ACCEPTED, Json(answer("succeeded"))));
     };
     tx.commit().await?;

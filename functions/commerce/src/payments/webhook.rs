@@ -119,7 +119,7 @@ pub async fn receive_event(
             }
         };
     tx.commit().await?;
-    outbox::relay_in_background(&state.db, &state.mail, staged);
+    state.relay.after_commit(staged);
     tracing::info!(event_id, event_type, outcome = %what, "Stripe event handled");
     Ok(Json(WebhookAnswer {
         received: true,

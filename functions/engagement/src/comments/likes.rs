@@ -101,7 +101,7 @@ pub async fn put_like(
     }
     let like_count = like_count(&mut tx, id).await?;
     tx.commit().await?;
-    outbox::relay_in_background(&state.db, &state.mail, staged);
+    state.relay.after_commit(staged);
     Ok(Json(LikeState {
         comment_id: id,
         liked_by_me: true,

@@ -217,11 +217,9 @@ pub async fn post_comment(
             .on_constraint("comments_movie_id_fkey", crate::movie::not_found)
             .on_constraint("comments_author_id_fkey", auth::session_ended)?;
     let created_at = created_at.ok_or_else(|| rate_limit::refused(seconds_left))?;
-    outbox::relay_in_background(
-        &state.db,
-        &state.mail,
-        Notice::staged(notice.as_ref(), staged_ids),
-    );
+    state
+        .relay
+        .after_commit(Notice::staged(notice.as_ref(), staged_ids));
     let avatar_url = match &avatar_key {
         Some(key) => Some(state.storage.avatar_url(key).await?),
         None => None,
