@@ -7,6 +7,7 @@
 #   bench/engagement.sh                # everything, from a fresh bench database
 #   REUSE_DB=1 bench/engagement.sh     # keep an already generated database
 #   DURATION=10 bench/engagement.sh    # seconds per run (default 20)
+#   SKIP_READS=1 bench/engagement.sh   # only the posting cases
 #
 # Needs the local cloud (`make up`): Postgres, and the queue the gateway relays reply emails to.
 set -euo pipefail
@@ -107,6 +108,7 @@ LUA
 
 READER_SESSION=$(sql "SELECT id FROM login_sessions WHERE user_id = '$READER_ID' AND revoked_at IS NULL
                       ORDER BY created_at DESC LIMIT 1")
+if [[ ${SKIP_READS:-0} != 1 ]]; then
 run_case "Comments, first page" "$BASE/movies/$MOVIE/comments" "" "" "" 15 \
     "EXECUTE q('$MOVIE', 20, 0)" "$(prepared threads)"
 run_case "Comments, deep page (250 of 500)" "$BASE/movies/$MOVIE/comments?page=250" "" "" "" 15 \
@@ -119,6 +121,7 @@ run_case "Notifications ($NOTIFIED), signed in" "$BASE/users/me/notifications" \
 run_case "Unread notifications" "$BASE/users/me/notifications?unread=true" \
     "-H 'authorization: Bearer $READER'" "" "" 15 \
     "EXECUTE q('$READER_ID', '$READER_SESSION', 20, 0)" "$(prepared notifications unread)"
+fi
 # Posting, first with the queue unreachable (nothing listens at its endpoint): each post still
 # stages its email in the outbox, and the relay after commit fails at once and leaves it to the
 # janitor. This is the product during a queue outage, and the request path without the local

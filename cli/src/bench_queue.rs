@@ -21,12 +21,17 @@ use serde_json::{Value, json};
 
 /// The operation the relay calls (SQS's JSON protocol names it in this header).
 const SEND_MESSAGE_BATCH: &str = "AmazonSQS.SendMessageBatch";
+/// The local gateway's mail pump long-polls the queue: it is told there is nothing, after the
+/// wait it asked for.
+const RECEIVE_MESSAGE: &str = "AmazonSQS.ReceiveMessage";
+/// The longest long poll SQS allows.
+const MAX_WAIT_SECONDS: u64 = 20;
 
 /// Serves until stopped, printing how many messages it took when asked to stop.
 pub async fn serve(addr: &str) -> anyhow::Result<()> {
     let taken = Arc::new(AtomicU64::new(0));
     let app = Router::new()
-        .route("/", post(send_message_batch))
+        .route("/", post(answer))
         .with_state(taken.clone());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("bench queue on {}", listener.local_addr()?);
@@ -39,8 +44,8 @@ pub async fn serve(addr: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every entry taken, with the body digest the SDK may check.
-async fn send_message_batch(
+/// Every entry of a batch taken, with the body digest the SDK may check; nothing to receive.
+async fn answer(
     State(taken): State<Arc<AtomicU64>>,
     headers: HeaderMap,
     // `application/x-amz-json-1.0`, which axum's `Json` would refuse.
@@ -49,16 +54,21 @@ async fn send_message_batch(
     let target = headers
         .get("x-amz-target")
         .and_then(|value| value.to_str().ok());
+    let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+    if target == Some(RECEIVE_MESSAGE) {
+        let wait = request["WaitTimeSeconds"].as_u64().unwrap_or(0);
+        tokio::time::sleep(std::time::Duration::from_secs(wait.min(MAX_WAIT_SECONDS))).await;
+        return (StatusCode::OK, Json(json!({ "Messages": [] })));
+    }
     if target != Some(SEND_MESSAGE_BATCH) {
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({
                 "__type": "com.amazonaws.sqs#UnsupportedOperation",
-                "message": format!("the bench queue only takes {SEND_MESSAGE_BATCH}"),
+                "message": format!("the bench queue only answers {SEND_MESSAGE_BATCH} and {RECEIVE_MESSAGE}"),
             })),
         );
     }
-    let request: Value = serde_json::from_slice(&body).unwrap_or_default();
     let entries = request["Entries"].as_array().cloned().unwrap_or_default();
     let successful: Vec<Value> = entries
         .iter()

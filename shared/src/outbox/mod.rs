@@ -2,11 +2,12 @@
 //! transaction, and they reach the queue after commit. Queueing inside the transaction could not
 //! be undone: a queue failure halfway left some emails sent for a change rolled back.
 //!
-//! No queue call runs inside a transaction here either. The request that staged emails queues
-//! them after its commit from what it still holds, then deletes what the queue took; what it
-//! could not queue waits for the janitor (so does what a request stages in the few seconds
-//! after a queue call failed: [`gate`]), which takes only emails older than its age limit, so
-//! the two do not race for fresh ones. The janitor's relay claims each batch for a while (a
+//! No queue call runs inside a transaction here either. The request that staged emails hands
+//! them after its commit to its process's relay ([`Relay`]), which queues them from memory (ten
+//! to a call, with whatever other requests handed over meanwhile), then deletes what the queue
+//! took; what it could not queue waits for the janitor (so does what a request stages in the
+//! few seconds after a queue call failed: [`gate`]), which takes only emails older than its age
+//! limit, so the two do not race for fresh ones. The janitor's relay claims each batch for a while (a
 //! short statement of its own), queues it, then deletes what the queue took. A relay that dies
 //! between queueing and deleting leaves the email to be queued again; the mailer sends each
 //! outbox id once, so that is still one email.

@@ -1,13 +1,12 @@
 //! The relay after commit. Requests hand their staged emails to one task per process, which
-//! queues whatever has gathered since its last call in batches of up to ten (one
-//! `SendMessageBatch` each) and deletes what the queue took in one statement per batch. A busy
-//! process so makes one queue call and one delete per ten emails, not per request; a quiet one
-//! (a Lambda container serves one request at a time) relays each email as soon as it is handed
-//! over. No request waits for any of it.
+//! takes whatever has gathered since its last round (up to a hundred), queues it ten to a
+//! `SendMessageBatch` with the calls made at once, and deletes what the queue took in one
+//! statement. A busy process so makes one queue call per ten emails and one delete per round,
+//! not one of each per request; a quiet one (a Lambda container serves one request at a time)
+//! relays each email as soon as it is handed over. No request waits for any of it.
 
 use std::sync::{Arc, OnceLock};
 
-use anyhow::Context;
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 
@@ -18,8 +17,8 @@ use super::{
 };
 use crate::email::{EmailQueue, QueuedEmail, SQS_BATCH_LIMIT};
 
-/// The most emails one round takes from the inbox (ten batches), so that a backlog is deleted
-/// from the outbox as it goes rather than all at the end.
+/// The most emails one round takes from the inbox (ten queue calls made at once, then one
+/// delete), so that a backlog leaves the outbox as it goes rather than all at the end.
 const ROUND_LIMIT: usize = 10 * SQS_BATCH_LIMIT;
 
 /// Emails handed over by a request, counted as in flight until the relay is done with them.
@@ -91,38 +90,51 @@ async fn run(db: PgPool, mail: EmailQueue, mut inbox: mpsc::UnboundedReceiver<Ha
             }
         }
         let emails: Vec<&QueuedEmail> = round.iter().flat_map(|handed| &handed.emails).collect();
-        for batch in emails.chunks(SQS_BATCH_LIMIT) {
-            // A batch after a failed one in the same round waits for the janitor as well.
-            if mail.gate().resting() {
-                break;
-            }
-            if let Err(err) = relay_batch(&db, &mail, batch).await {
-                // One line, not the error's whole debug tree: an outage writes one per rest.
-                tracing::warn!(error = %format!("{err:#}"), "emails left in the outbox for the janitor");
-            }
+        if let Err(err) = relay_round(&db, &mail, &emails).await {
+            // One line, not the error's whole debug tree: an outage writes one per rest.
+            tracing::warn!(error = %format!("{err:#}"), "emails left in the outbox for the janitor");
         }
         // Dropping the round counts its emails out of flight.
     }
 }
 
-/// Queues one batch of committed emails and deletes what the queue took. No claim is needed:
-/// the janitor leaves emails this young alone. A failed queue call rests the queue for this
-/// process's requests.
-async fn relay_batch(db: &PgPool, mail: &EmailQueue, batch: &[&QueuedEmail]) -> anyhow::Result<()> {
-    let ids: Vec<i64> = batch.iter().map(|email| email.id).collect();
-    let queued = match mail.enqueue_batch(batch).await {
-        Ok(queued) => queued,
-        Err(err) => {
-            mail.gate().rest();
-            mark_tried(db, &ids).await?;
-            return Err(err).context("relaying staged emails");
-        }
-    };
-    delete_queued(db, &queued).await?;
-    if queued.len() < ids.len() {
-        let refused: Vec<i64> = ids.into_iter().filter(|id| !queued.contains(id)).collect();
-        mark_tried(db, &refused).await?;
-        anyhow::bail!("the queue refused {} staged emails", refused.len());
+/// Queues committed emails, ten to a call and the calls at once, then deletes what the queue
+/// took in one statement and counts a try of what it did not. No claim is needed: the janitor
+/// leaves emails this young alone. A failed queue call rests the queue for this process's
+/// requests.
+async fn relay_round(
+    db: &PgPool,
+    mail: &EmailQueue,
+    emails: &[&QueuedEmail],
+) -> anyhow::Result<()> {
+    if mail.gate().resting() {
+        return Ok(());
     }
-    Ok(())
+    let calls = emails
+        .chunks(SQS_BATCH_LIMIT)
+        .map(|batch| async move { (batch, mail.enqueue_batch(batch).await) });
+    let mut queued = Vec::with_capacity(emails.len());
+    let mut failure = None;
+    for (batch, outcome) in futures::future::join_all(calls).await {
+        match outcome {
+            Ok(ids) => queued.extend(ids),
+            Err(err) => failure = Some(err.context(format!("queueing {} emails", batch.len()))),
+        }
+    }
+    if failure.is_some() {
+        mail.gate().rest();
+    }
+    if !queued.is_empty() {
+        delete_queued(db, &queued).await?;
+    }
+    let left: Vec<i64> = emails
+        .iter()
+        .map(|email| email.id)
+        .filter(|id| !queued.contains(id))
+        .collect();
+    if left.is_empty() {
+        return Ok(());
+    }
+    mark_tried(db, &left).await?;
+    Err(failure.unwrap_or_else(|| anyhow::anyhow!("the queue refused {} emails", left.len())))
 }
