@@ -5,7 +5,7 @@
 //! not one of each per request; a quiet one (a Lambda container serves one request at a time)
 //! relays each email as soon as it is handed over. No request waits for any of it.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
 use tokio::sync::mpsc;
@@ -35,8 +35,9 @@ pub struct Relay(Arc<Inner>);
 struct Inner {
     db: PgPool,
     mail: EmailQueue,
-    /// Started by the first email handed over, inside the runtime that serves the requests.
-    inbox: OnceLock<mpsc::UnboundedSender<Handed>>,
+    /// Started by the first email handed over, inside the runtime that serves the requests, and
+    /// again should that task have ended (a panic, or its runtime gone).
+    inbox: Mutex<Option<mpsc::UnboundedSender<Handed>>>,
 }
 
 impl Relay {
@@ -44,7 +45,7 @@ impl Relay {
         Self(Arc::new(Inner {
             db,
             mail,
-            inbox: OnceLock::new(),
+            inbox: Mutex::new(None),
         }))
     }
 
@@ -65,13 +66,21 @@ impl Relay {
             emails: staged.0,
             _in_flight: RelayGate::start(gate),
         };
-        let inbox = self.0.inbox.get_or_init(|| {
-            let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(run(self.0.db.clone(), self.0.mail.clone(), receiver));
-            sender
-        });
-        // Refused only once the runtime is shutting down: the emails wait for the janitor.
-        let _ = inbox.send(handed);
+        let mut inbox = self
+            .0
+            .inbox
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let sender = match inbox.as_ref() {
+            Some(sender) if !sender.is_closed() => sender,
+            _ => {
+                let (sender, receiver) = mpsc::unbounded_channel();
+                tokio::spawn(run(self.0.db.clone(), self.0.mail.clone(), receiver));
+                inbox.insert(sender)
+            }
+        };
+        // Refused only if the task ended since the check: the emails wait for the janitor.
+        let _ = sender.send(handed);
     }
 }
 
@@ -137,4 +146,78 @@ async fn relay_round(
     }
     mark_tried(db, &left).await?;
     Err(failure.unwrap_or_else(|| anyhow::anyhow!("the queue refused {} emails", left.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+    use sqlx::postgres::PgPoolOptions;
+
+    use super::*;
+
+    const REST: Duration = Duration::from_millis(1000);
+
+    /// A relay whose queue and database refuse every connection.
+    fn relay_to_nowhere() -> Relay {
+        let sqs = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:1")
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .build();
+        let mail = EmailQueue::new(
+            aws_sdk_sqs::Client::from_conf(sqs),
+            "http://127.0.0.1:1/000000000000/mail",
+        )
+        .resting_for(REST);
+        let db = PgPoolOptions::new()
+            .acquire_timeout(Duration::from_millis(50))
+            .connect_lazy("postgres://nobody@127.0.0.1:1/nothing")
+            .expect("a lazy pool");
+        Relay::new(db, mail)
+    }
+
+    fn one_email(relay: &Relay, runtime: &tokio::runtime::Runtime) {
+        let staged = Staged(vec![QueuedEmail {
+            id: 1,
+            message: crate::email::EmailMessage::new(
+                "someone@example.com",
+                crate::email::Email::Welcome {},
+            ),
+        }]);
+        runtime.block_on(async {
+            relay.after_commit(staged);
+            for _ in 0..100 {
+                if relay.mail().gate().in_flight() == 0 {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("the relay never finished");
+        });
+    }
+
+    #[test]
+    fn a_relay_whose_task_ended_with_its_runtime_starts_another() {
+        let first = tokio::runtime::Runtime::new().unwrap();
+        // The pool needs a runtime to be made in; a dead one later only fails its calls.
+        let relay = first.block_on(async { relay_to_nowhere() });
+        one_email(&relay, &first);
+        assert!(
+            relay.mail().gate().resting(),
+            "the first task tried the queue"
+        );
+        drop(first);
+
+        std::thread::sleep(REST + Duration::from_millis(50));
+        assert!(!relay.mail().gate().resting());
+        let second = tokio::runtime::Runtime::new().unwrap();
+        one_email(&relay, &second);
+        assert!(
+            relay.mail().gate().resting(),
+            "a new task in the second runtime tried the queue"
+        );
+    }
 }
