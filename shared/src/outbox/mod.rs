@@ -7,10 +7,10 @@
 //! to a call, with whatever other requests handed over meanwhile), then deletes what the queue
 //! took; what it could not queue waits for the janitor (so does what a request stages in the
 //! few seconds after a queue call failed: [`gate`]), which takes only emails older than its age
-//! limit, so the two do not race for fresh ones. The janitor's relay claims each batch for a while (a
-//! short statement of its own), queues it, then deletes what the queue took. A relay that dies
-//! between queueing and deleting leaves the email to be queued again; the mailer sends each
-//! outbox id once, so that is still one email.
+//! limit, so the two do not race for fresh ones. The janitor's relay claims each batch for a
+//! while (a short statement of its own), queues it, then deletes what the queue took. A relay
+//! that dies between queueing and deleting leaves the email to be queued again; the mailer sends
+//! each outbox id once, so that is still one email.
 
 use std::time::Duration;
 
@@ -38,11 +38,6 @@ impl Staged {
                 .map(|(id, message)| QueuedEmail { id, message })
                 .collect(),
         )
-    }
-
-    /// The outbox ids, in the order the messages were given.
-    pub fn ids(&self) -> Vec<i64> {
-        self.0.iter().map(|email| email.id).collect()
     }
 }
 
