@@ -67,7 +67,7 @@ pub async fn generate(pool: &PgPool, sizes: Sizes, reset: bool) -> anyhow::Resul
         "clearing the catalog",
         "TRUNCATE movies, movie_genres, movie_directors, movie_stars, genres, directors, stars,
                   certifications, reactions, ratings, favorites, cart_items, purchases,
-                  movie_search_words, notification_counts
+                  payment_items, movie_search_words, notification_counts
          RESTART IDENTITY CASCADE;
          DELETE FROM users WHERE email LIKE '%@generated.cinema.local';",
     )

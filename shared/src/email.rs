@@ -4,14 +4,12 @@
 //! Requests never talk to the queue themselves: they stage emails in the outbox
 //! ([`crate::outbox`]), and the relay puts them here after the change commits.
 
-use std::{borrow::Borrow, sync::Arc};
+use std::borrow::Borrow;
 
 use anyhow::Context;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-use crate::outbox::gate::{QUEUE_REST, RelayGate};
 
 /// What an email says, by kind. On the wire it is `{"kind": "...", "data": {...}}`; `data`
 /// holds exactly what the kind's template reads.
@@ -118,8 +116,6 @@ pub struct QueuedEmail {
 pub struct EmailQueue {
     client: aws_sdk_sqs::Client,
     queue_url: String,
-    /// Shared by the clones: the relays of one process, and whether the queue failed lately.
-    gate: Arc<RelayGate>,
 }
 
 impl EmailQueue {
@@ -127,21 +123,7 @@ impl EmailQueue {
         Self {
             client,
             queue_url: queue_url.into(),
-            gate: Arc::new(RelayGate::new(QUEUE_REST)),
         }
-    }
-
-    /// The same queue with requests leaving it alone for `rest` after it failed.
-    pub fn resting_for(self, rest: std::time::Duration) -> Self {
-        Self {
-            gate: Arc::new(RelayGate::new(rest)),
-            ..self
-        }
-    }
-
-    /// The requests' relays to this queue.
-    pub fn gate(&self) -> &Arc<RelayGate> {
-        &self.gate
     }
 
     pub fn client(&self) -> &aws_sdk_sqs::Client {

@@ -63,4 +63,12 @@ impl AppState {
             ..self
         }
     }
+
+    /// The same state with its relay leaving the queue alone for `rest` after a failed call.
+    pub fn with_relay_rest(self, rest: std::time::Duration) -> Self {
+        Self {
+            relay: Relay::resting_for(self.db.clone(), self.mail.clone(), rest),
+            ..self
+        }
+    }
 }

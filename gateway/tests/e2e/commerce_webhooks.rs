@@ -475,3 +475,95 @@ async fn with_the_mail_queue_down_the_receipt_goes_out_once_later(db: PgPool) {
     app.deliver_mail().await;
     assert_eq!(receipts_to(&ann.email).await, 1);
 }
+
+/// A moderator deletes a movie (forced out of carts) while a payment of an order with it lands:
+/// either the payment came first, and the movie, bought, stays; or the delete came first, and
+/// the payment records the line by its name with no movie, and gives no purchase of it. Never a
+/// purchase or a sale of a movie that is gone.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_movie_deleted_while_its_payment_lands_is_either_bought_or_gone(db: PgPool) {
+    let (app, stripe) = TestApp::spawn_with_stripe(db).await;
+    let c = app.fixture_catalog().await;
+    let (_, _, completed) = paid_order(&app, &stripe, c.movie("A")).await;
+    let moderator = app.make_user(Role::Moderator).await;
+    let db = &app.state.db;
+    let mut outcomes = Vec::new();
+    for round in 0..12u64 {
+        let movie: Uuid = sqlx::query_scalar(
+            "INSERT INTO movies (name, year, time, imdb, votes, price, description,
+                                 certification_id, meta_score)
+             SELECT name || ' ' || $2, year, time, imdb, votes, price, description,
+                    certification_id, meta_score
+             FROM movies WHERE id = $1 RETURNING id",
+        )
+        .bind(c.movie("B"))
+        .bind(round.to_string())
+        .fetch_one(db)
+        .await
+        .unwrap();
+        let buyer = app.make_user(Role::User).await;
+        let (order, _) = checkout_of(&app, &buyer, movie).await;
+        let total = scalar(
+            &app,
+            "SELECT (total * 100)::bigint FROM orders WHERE id = $1",
+            order,
+        )
+        .await;
+        let event = completed_for(&completed, order, &format!("race_{round}"), total).to_string();
+        // Each side a little late in turn, so that both orders come up.
+        let late = |turn: u64| Duration::from_millis(if round % 2 == turn { round * 3 } else { 0 });
+        let (paid, deleted) = tokio::join!(
+            async {
+                tokio::time::sleep(late(0)).await;
+                deliver(&app, &event, &stripe.webhook_secret, None).await
+            },
+            async {
+                tokio::time::sleep(late(1)).await;
+                app.request(Method::DELETE, &format!("/movies/{movie}?force=true"))
+                    .bearer_auth(&moderator.token)
+                    .send()
+                    .await
+            },
+        );
+        let deleted = deleted.unwrap().status().as_u16();
+        assert_eq!(json_of(paid, 200).await["outcome"], "order paid");
+        let owned = scalar(
+            &app,
+            "SELECT count(*) FROM purchases WHERE movie_id = $1",
+            movie,
+        )
+        .await;
+        let line: (Option<Uuid>, String) = sqlx::query_as(
+            "SELECT i.movie_id, i.name FROM payment_items i JOIN payments p ON p.id = i.payment_id
+             WHERE p.order_id = $1",
+        )
+        .bind(order)
+        .fetch_one(db)
+        .await
+        .unwrap();
+        assert!(line.1.ends_with(&format!(" {round}")), "{line:?}");
+        match deleted {
+            409 => {
+                assert_eq!(owned, 1, "paid first: the buyer owns it");
+                assert_eq!(line.0, Some(movie));
+            }
+            204 => {
+                assert_eq!(owned, 0, "deleted first: nothing to own");
+                assert_eq!(line.0, None, "the sale keeps its name, not the movie");
+            }
+            other => panic!("the delete answered {other}"),
+        }
+        outcomes.push(deleted);
+    }
+    let dangling: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM purchases p
+                 WHERE NOT EXISTS (SELECT 1 FROM movies m WHERE m.id = p.movie_id))
+              + (SELECT count(*) FROM payment_items i
+                 WHERE i.movie_id IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM movies m WHERE m.id = i.movie_id))",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap();
+    assert_eq!(dangling, 0, "outcomes {outcomes:?}");
+}

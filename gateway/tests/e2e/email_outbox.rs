@@ -94,13 +94,14 @@ async fn after_a_failed_queue_call_requests_leave_the_queue_alone_for_a_rest(db:
     app.deliver_mail().await;
 
     let rest = Duration::from_millis(800);
-    let cut_off = app.state.clone().with_mail(
-        EmailQueue::new(
+    let cut_off = app
+        .state
+        .clone()
+        .with_mail(EmailQueue::new(
             app.state.mail.client().clone(),
             format!("{}-gone", app.state.mail.queue_url()),
-        )
-        .resting_for(rest),
-    );
+        ))
+        .with_relay_rest(rest);
     let outage = TestApp::serve(cut_off, &TestConfig::from_env().mailer).await;
     let forgot = |email: String| {
         let outage = &outage;

@@ -5,14 +5,17 @@
 //! not one of each per request; a quiet one (a Lambda container serves one request at a time)
 //! relays each email as soon as it is handed over. No request waits for any of it.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 
 use super::{
     Staged, delete_queued,
-    gate::{InFlight, RelayGate},
+    gate::{InFlight, QUEUE_REST, RelayGate},
     mark_tried,
 };
 use crate::email::{EmailQueue, QueuedEmail, SQS_BATCH_LIMIT};
@@ -35,6 +38,8 @@ pub struct Relay(Arc<Inner>);
 struct Inner {
     db: PgPool,
     mail: EmailQueue,
+    /// The relays running, and whether the queue failed a moment ago.
+    gate: Arc<RelayGate>,
     /// Started by the first email handed over, inside the runtime that serves the requests, and
     /// again should that task have ended (a panic, or its runtime gone).
     inbox: Mutex<Option<mpsc::UnboundedSender<Handed>>>,
@@ -42,15 +47,22 @@ struct Inner {
 
 impl Relay {
     pub fn new(db: PgPool, mail: EmailQueue) -> Self {
+        Self::resting_for(db, mail, QUEUE_REST)
+    }
+
+    /// A relay that leaves the queue alone for `rest` after a failed call.
+    pub fn resting_for(db: PgPool, mail: EmailQueue, rest: Duration) -> Self {
         Self(Arc::new(Inner {
             db,
             mail,
+            gate: Arc::new(RelayGate::new(rest)),
             inbox: Mutex::new(None),
         }))
     }
 
-    pub fn mail(&self) -> &EmailQueue {
-        &self.0.mail
+    /// The relays running, and whether the queue rests.
+    pub fn gate(&self) -> &Arc<RelayGate> {
+        &self.0.gate
     }
 
     /// After commit: queues the `staged` emails without making the caller wait for the queue,
@@ -58,7 +70,7 @@ impl Relay {
     /// What the queue refuses, what a frozen Lambda container never finishes, and what is
     /// staged while the queue rests after a failure ([`super::gate`]), the janitor relays.
     pub fn after_commit(&self, staged: Staged) {
-        let gate = self.0.mail.gate();
+        let gate = &self.0.gate;
         if staged.0.is_empty() || gate.resting() {
             return;
         }
@@ -75,7 +87,7 @@ impl Relay {
             Some(sender) if !sender.is_closed() => sender,
             _ => {
                 let (sender, receiver) = mpsc::unbounded_channel();
-                tokio::spawn(run(self.0.db.clone(), self.0.mail.clone(), receiver));
+                tokio::spawn(run(self.0.clone(), receiver));
                 inbox.insert(sender)
             }
         };
@@ -85,7 +97,7 @@ impl Relay {
 }
 
 /// Takes what has gathered in the inbox, relays it, and waits for more.
-async fn run(db: PgPool, mail: EmailQueue, mut inbox: mpsc::UnboundedReceiver<Handed>) {
+async fn run(relay: Arc<Inner>, mut inbox: mpsc::UnboundedReceiver<Handed>) {
     while let Some(first) = inbox.recv().await {
         let mut round = vec![first];
         let mut emails = round[0].emails.len();
@@ -99,7 +111,7 @@ async fn run(db: PgPool, mail: EmailQueue, mut inbox: mpsc::UnboundedReceiver<Ha
             }
         }
         let emails: Vec<&QueuedEmail> = round.iter().flat_map(|handed| &handed.emails).collect();
-        if let Err(err) = relay_round(&db, &mail, &emails).await {
+        if let Err(err) = relay_round(&relay, &emails).await {
             // One line, not the error's whole debug tree: an outage writes one per rest.
             tracing::warn!(error = %format!("{err:#}"), "emails left in the outbox for the janitor");
         }
@@ -111,12 +123,9 @@ async fn run(db: PgPool, mail: EmailQueue, mut inbox: mpsc::UnboundedReceiver<Ha
 /// took in one statement and counts a try of what it did not. No claim is needed: the janitor
 /// leaves emails this young alone. A failed queue call rests the queue for this process's
 /// requests.
-async fn relay_round(
-    db: &PgPool,
-    mail: &EmailQueue,
-    emails: &[&QueuedEmail],
-) -> anyhow::Result<()> {
-    if mail.gate().resting() {
+async fn relay_round(relay: &Inner, emails: &[&QueuedEmail]) -> anyhow::Result<()> {
+    let Inner { db, mail, gate, .. } = relay;
+    if gate.resting() {
         return Ok(());
     }
     let calls = emails
@@ -131,7 +140,7 @@ async fn relay_round(
         }
     }
     if failure.is_some() {
-        mail.gate().rest();
+        gate.rest();
     }
     if !queued.is_empty() {
         delete_queued(db, &queued).await?;
@@ -170,13 +179,12 @@ mod tests {
         let mail = EmailQueue::new(
             aws_sdk_sqs::Client::from_conf(sqs),
             "http://127.0.0.1:1/000000000000/mail",
-        )
-        .resting_for(REST);
+        );
         let db = PgPoolOptions::new()
             .acquire_timeout(Duration::from_millis(50))
             .connect_lazy("postgres://nobody@127.0.0.1:1/nothing")
             .expect("a lazy pool");
-        Relay::new(db, mail)
+        Relay::resting_for(db, mail, REST)
     }
 
     fn one_email(relay: &Relay, runtime: &tokio::runtime::Runtime) {
@@ -190,7 +198,7 @@ mod tests {
         runtime.block_on(async {
             relay.after_commit(staged);
             for _ in 0..100 {
-                if relay.mail().gate().in_flight() == 0 {
+                if relay.gate().in_flight() == 0 {
                     return;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -205,18 +213,15 @@ mod tests {
         // The pool needs a runtime to be made in; a dead one later only fails its calls.
         let relay = first.block_on(async { relay_to_nowhere() });
         one_email(&relay, &first);
-        assert!(
-            relay.mail().gate().resting(),
-            "the first task tried the queue"
-        );
+        assert!(relay.gate().resting(), "the first task tried the queue");
         drop(first);
 
         std::thread::sleep(REST + Duration::from_millis(50));
-        assert!(!relay.mail().gate().resting());
+        assert!(!relay.gate().resting());
         let second = tokio::runtime::Runtime::new().unwrap();
         one_email(&relay, &second);
         assert!(
-            relay.mail().gate().resting(),
+            relay.gate().resting(),
             "a new task in the second runtime tried the queue"
         );
     }

@@ -319,8 +319,9 @@ pub const REMOVED_FROM_CART: &str = "movie_removed_from_cart";
 pub async fn delete(state: &AppState, id: Uuid, force: bool) -> ApiResult<()> {
     let mut tx = state.db.begin().await?;
     lock_cards(&mut tx, false).await?;
-    // The row lock makes concurrent cart adds and purchases (their foreign keys take a share
-    // lock on the movie) wait for this transaction, so the checks below stay true.
+    // The row lock makes concurrent cart adds and orders (their foreign keys take a share lock
+    // on the movie) wait for this transaction, so the checks below stay true; a payment under
+    // way is waited for by the delete itself (the movies_deleted_keep_sales trigger).
     let name: String = sqlx::query_scalar("SELECT name FROM movies WHERE id = $1 FOR UPDATE")
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -386,7 +387,7 @@ pub async fn delete(state: &AppState, id: Uuid, force: bool) -> ApiResult<()> {
         .bind(id)
         .execute(&mut *tx)
         .await
-        .on_constraint("purchases_movie_id_fkey", || {
+        .on_constraint("purchases_movie_bought", || {
             ApiError::conflict("someone bought this movie, so it cannot be deleted")
         })?;
     tx.commit().await?;

@@ -137,7 +137,7 @@ impl TestApp {
             .fetch_one(&self.state.db)
             .await
             .expect("reading the outbox");
-            if !claimed && self.state.mail.gate().in_flight() == 0 {
+            if !claimed && self.state.relay.gate().in_flight() == 0 {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
