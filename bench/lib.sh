@@ -113,6 +113,30 @@ restart_gateway() {
     start_gateway "$@"
 }
 
+# cpu_seconds PID: the CPU time (user and system) process PID has used so far.
+cpu_seconds() {
+    awk -v tick="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / tick}' "/proc/$1/stat"
+}
+
+# postgres_cpu_seconds: the CPU time of every Postgres process so far, the ended backends
+# included (the postmaster's children's times).
+postgres_cpu_seconds() {
+    local postmaster
+    postmaster=$(pgrep -o -u postgres -x postgres) || { echo 0; return; }
+    {
+        for pid in $(pgrep -u postgres -x postgres); do
+            awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || true
+        done
+        awk '{print $16 + $17}' "/proc/$postmaster/stat"
+    } | awk -v tick="$(getconf CLK_TCK)" '{sum += $1} END {printf "%.2f\n", sum / tick}'
+}
+
+# per_request BEFORE AFTER: milliseconds of CPU per request of the run in $WORK/wrk.txt.
+per_request() {
+    awk -v before="$1" -v after="$2" '/requests in/ {n = $1}
+        END {printf "%.2f", n ? (after - before) * 1000 / n : 0}' "$WORK/wrk.txt"
+}
+
 # run_case NAME URL "WRK OPTIONS" "WARM-UP SCRIPT ARGS" "RUN SCRIPT ARGS" TARGET_MS STATEMENT
 # [SETUP]: a 3 s warm-up, the measured run, and the plan of STATEMENT (after SETUP, SQL run in
 # the same session: a PREPARE, say); one row of the report.
@@ -120,7 +144,12 @@ run_case() {
     local name=$1 url=$2 options=$3 warm_args=$4 run_args=$5 target=$6 statement=$7 setup=${8:-}
     log "$name"
     eval "wrk -t2 -c$CONNECTIONS -d3s $options '$url' $warm_args" >/dev/null
+    local db_cpu gateway_cpu
+    db_cpu=$(postgres_cpu_seconds)
+    gateway_cpu=$(cpu_seconds "$GATEWAY")
     eval "wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency $options '$url' $run_args" >"$WORK/wrk.txt"
+    db_cpu=$(per_request "$db_cpu" "$(postgres_cpu_seconds)")
+    gateway_cpu=$(per_request "$gateway_cpu" "$(cpu_seconds "$GATEWAY")")
     local rps p50 p99 plan seq met failed
     # A case whose requests fail (or time out) is reported as failing, and the others still run.
     failed=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {n += $NF} END {print n + 0}' "$WORK/wrk.txt")
@@ -134,7 +163,7 @@ run_case() {
     seq=$(grep -c "Seq Scan" <<<"$plan" || true)
     met=$(awk -v p="$p99" -v t="$target" 'BEGIN {print (p < t ? "yes" : "no")}')
     [[ $failed == 0 ]] || met="no: $failed requests failed or timed out"
-    ROWS+=("| $name | $(printf '%.0f' "$rps") | $p50 | $p99 | < $target ms | $([[ $seq == 0 ]] && echo none || echo "**$seq**") | $met |")
+    ROWS+=("| $name | $(printf '%.0f' "$rps") | $p50 | $p99 | < $target ms | $db_cpu | $gateway_cpu | $([[ $seq == 0 ]] && echo none || echo "**$seq**") | $met |")
     PLANS+=$'\n'"### $name"$'\n\n```sql\n'"${setup:+$setup$'\n'}$statement"$'\n```\n\n```\n'"$plan"$'\n```\n'
     printf '%s\n' "${ROWS[-1]}" >&2
 }
@@ -155,8 +184,12 @@ write_report() {
         echo "\`wrk -t2 -c$CONNECTIONS -d${DURATION}s\` from the same machine; load tool, gateway and"
         echo "Postgres share the two cores. Latencies in ms."
         echo
-        echo "| case | req/s | p50 | p99 | p99 target | seq scans | met |"
-        echo "|---|---:|---:|---:|---:|---|---|"
+        echo "Postgres and gateway CPU are the milliseconds of a core each spent per request during"
+        echo "the run (all Postgres processes, ended ones included): unlike latency, they hardly"
+        echo "depend on how fast the machine of the day is, or on what else shares its cores."
+        echo
+        echo "| case | req/s | p50 | p99 | p99 target | Postgres CPU | gateway CPU | seq scans | met |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---|---|"
         printf '%s\n' "${ROWS[@]}"
         echo
         if [[ -f "$REPORT" ]] && grep -q '^<!-- notes -->' "$REPORT"; then
