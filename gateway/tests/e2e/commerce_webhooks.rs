@@ -95,6 +95,16 @@ async fn scalar(app: &TestApp, sql: &str, id: Uuid) -> i64 {
         .unwrap()
 }
 
+/// What order `order` costs, in cents (as Stripe's `amount_total` says it).
+async fn total_cents(app: &TestApp, order: Uuid) -> i64 {
+    scalar(
+        app,
+        "SELECT (total * 100)::bigint FROM orders WHERE id = $1",
+        order,
+    )
+    .await
+}
+
 async fn payments_of(app: &TestApp, order: Uuid) -> i64 {
     scalar(
         app,
@@ -272,12 +282,7 @@ async fn an_amount_that_does_not_match_is_flagged_not_fulfilled(db: PgPool) {
     // Another order of another user, "paid" with one cent less.
     let bob = app.make_user(Role::User).await;
     let (id, _) = checkout_of(&app, &bob, c.movie("B")).await;
-    let total = scalar(
-        &app,
-        "SELECT (total * 100)::bigint FROM orders WHERE id = $1",
-        id,
-    )
-    .await;
+    let total = total_cents(&app, id).await;
     let short = completed_for(&completed, id, "short", total - 1);
     let answer = deliver(&app, &short.to_string(), &stripe.webhook_secret, None).await;
     assert_eq!(answer.status(), 200);
@@ -503,12 +508,7 @@ async fn a_movie_deleted_while_its_payment_lands_is_either_bought_or_gone(db: Pg
         .unwrap();
         let buyer = app.make_user(Role::User).await;
         let (order, _) = checkout_of(&app, &buyer, movie).await;
-        let total = scalar(
-            &app,
-            "SELECT (total * 100)::bigint FROM orders WHERE id = $1",
-            order,
-        )
-        .await;
+        let total = total_cents(&app, order).await;
         let event = completed_for(&completed, order, &format!("race_{round}"), total).to_string();
         // Each side a little late in turn, so that both orders come up.
         let late = |turn: u64| Duration::from_millis(if round % 2 == turn { round * 3 } else { 0 });
